@@ -1,0 +1,349 @@
+"""Compiling a validated scenario's map into the arrays the rules engine plays on.
+
+:func:`build_map` rasterises the geography of a :class:`~game.scenario.model.MapSpec`:
+
+* terrain, painted in this order (later wins): ``default_terrain``, ``terrain_rows``,
+  ``terrain_regions`` in file order, ``lakes``;
+* rivers run along **hexsides**: the side between two hexes carries a river when the straight
+  line between their centres crosses the river's polyline, so a river is crossed, never entered;
+* railways and roads are chains of **hex-to-hex edges** (so two parallel lines never fuse),
+  each edge intact or broken;
+* places snap to the hex containing their coordinate (or the hex they name);
+* control and region areas become boolean masks.
+
+Problems found while building (a place off the map, a railway through a lake, ...) are passed to
+a ``report(path, message, severity)`` callback with the YAML path of the culprit, so validation
+can point at its line. The game builds only validated scenarios and passes no callback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..diagnostics import did_you_mean, one_of
+from ..hexmap import HexMap, Projection
+from . import model
+
+Report = Callable[[tuple, str, str], None]
+
+EDGE_NONE, EDGE_INTACT, EDGE_BROKEN = 0, 1, 2
+
+
+def _ignore(path: tuple, message: str, severity: str = "error") -> None:
+    return None
+
+
+@dataclass
+class ScenarioMap:
+    """The compiled map: a HexMap plus per-hex and per-hexside arrays and lookups."""
+
+    hexmap: HexMap
+    terrain_ids: list[str]
+    terrain: np.ndarray  # (n,) int16 index into terrain_ids
+    river_class_ids: list[str]
+    river: np.ndarray  # (n, 6) int8: 0 no river, k = river_class_ids[k-1]
+    rail: np.ndarray  # (n, 6) int8: EDGE_NONE / EDGE_INTACT / EDGE_BROKEN
+    road: np.ndarray  # (n, 6) int8
+    place_hex: dict[str, int]
+    hex_places: dict[int, list[str]]
+    side_ids: list[str]
+    control: np.ndarray  # (n,) int8 side index or -1
+    region_masks: dict[str, np.ndarray] = field(default_factory=dict)
+    line_hexes: dict[str, list[int]] = field(default_factory=dict)  # railway/road id -> hex path
+    river_names: dict[str, str] = field(default_factory=dict)
+    lake_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.hexmap.n
+
+
+def make_projection(spec: model.Projection) -> Projection:
+    return Projection(lat_min=spec.lat_min, lat_max=spec.lat_max, lon_min=spec.lon_min,
+                      lon_max=spec.lon_max, hex_km=spec.hex_km, orientation=spec.orientation)
+
+
+class _Builder:
+    def __init__(self, spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence[str],
+                 report: Report):
+        self.spec = spec
+        self.rules = rules
+        self.report = report
+        self.hm = HexMap.from_projection(make_projection(spec.projection))
+        self.side_ids = list(side_ids)
+        self.place_hex: dict[str, int] = {}
+        self.place_latlon: dict[str, tuple[float, float]] = {}
+        if rules is not None:
+            self.terrain_ids = [t.id for t in rules.terrain]
+            self.river_class_ids = [c.id for c in rules.river_classes]
+            self.water = np.array([t.water for t in rules.terrain], dtype=bool)
+        else:  # rules broken: still check geography with whatever terrain ids the map names
+            self.terrain_ids = [spec.default_terrain]
+            self.river_class_ids = []
+            self.water = np.zeros(1, dtype=bool)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def terrain_index(self, terrain_id: str, path: tuple) -> int | None:
+        if terrain_id in self.terrain_ids:
+            return self.terrain_ids.index(terrain_id)
+        if self.rules is not None:
+            self.report(path, f"unknown terrain '{terrain_id}'{did_you_mean(terrain_id, self.terrain_ids)} "
+                              f"(expected one of: {one_of(self.terrain_ids)})", "error")
+        return None
+
+    def offset_index(self, hexref: tuple[int, int], path: tuple) -> int:
+        col, row = hexref
+        if not self.hm.contains(col, row):
+            self.report(path, f"hex [{col}, {row}] is off the map (columns 0..{self.hm.cols - 1}, "
+                              f"rows 0..{self.hm.rows - 1})", "error")
+            return -1
+        return self.hm.index(col, row)
+
+    def latlon_index(self, latlon: tuple[float, float], path: tuple, what: str) -> int:
+        i = self.hm.latlon_to_index(latlon[0], latlon[1])
+        if i < 0:
+            p = self.spec.projection
+            self.report(path, f"{what} [{latlon[0]}, {latlon[1]}] is off the map (latitude "
+                              f"{p.lat_min}..{p.lat_max}, longitude {p.lon_min}..{p.lon_max})", "error")
+        return int(i)
+
+    def point_index(self, point, path: tuple, what: str) -> int:
+        """Hex of a Point (place id or [lat, lon]); -1 and a report when it cannot be placed."""
+        if isinstance(point, str):
+            if point in self.place_hex:
+                return self.place_hex[point]
+            if point not in self.known_places:
+                self.report(path, f"unknown place '{point}'{did_you_mean(point, self.known_places)}", "error")
+            return -1
+        return self.latlon_index(point, path, what)
+
+    def point_latlon(self, point) -> tuple[float, float] | None:
+        if isinstance(point, str):
+            return self.place_latlon.get(point)
+        return point
+
+    def shape_mask(self, polygon, hexes, path: tuple) -> np.ndarray:
+        if polygon is not None:
+            return self.hm.polygon_mask(polygon)
+        mask = np.zeros(self.hm.n, dtype=bool)
+        for k, h in enumerate(hexes or []):
+            i = self.offset_index(h, path + ("hexes", k))
+            if i >= 0:
+                mask[i] = True
+        return mask
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def places(self) -> None:
+        self.known_places = [p.id for p in self.spec.places]
+        for k, place in enumerate(self.spec.places):
+            path = ("map", "places", k)
+            if place.at is not None:
+                i = self.latlon_index(place.at, path + ("at",), f"place '{place.id}' at")
+                self.place_latlon[place.id] = place.at
+            else:
+                i = self.offset_index(place.hex, path + ("hex",))
+                if i >= 0:
+                    self.place_latlon[place.id] = self.hm.centre_latlon(i)
+            if i >= 0:
+                self.place_hex[place.id] = i
+
+    def terrain(self) -> np.ndarray:
+        spec = self.spec
+        terrain = np.zeros(self.hm.n, dtype=np.int16)
+        default = self.terrain_index(spec.default_terrain, ("map", "default_terrain"))
+        terrain[:] = default if default is not None else 0
+        if spec.terrain_rows is not None:
+            self.paint_rows(terrain, spec.terrain_rows)
+        for k, region in enumerate(spec.terrain_regions):
+            path = ("map", "terrain_regions", k)
+            t = self.terrain_index(region.terrain, path + ("terrain",))
+            mask = self.shape_mask(region.polygon, region.hexes, path)
+            if t is not None:
+                terrain[mask] = t
+        for k, lake in enumerate(spec.lakes):
+            path = ("map", "lakes", k)
+            t = self.terrain_index(lake.terrain, path + ("terrain",))
+            if t is not None and self.rules is not None and not self.water[t]:
+                self.report(path + ("terrain",), f"lake '{lake.id}' uses terrain '{lake.terrain}', "
+                                                 "which is not water (expected a terrain with water: true)",
+                            "error")
+            mask = self.hm.polygon_mask(lake.polygon)
+            if not mask.any():
+                self.report(path + ("polygon",), f"lake '{lake.id}' covers no hex centre; make the polygon "
+                                                 "larger or drop the lake", "warning")
+            if t is not None:
+                terrain[mask] = t
+        return terrain
+
+    def paint_rows(self, terrain: np.ndarray, rows: model.TerrainRows) -> None:
+        legend = {}
+        for ch, tid in rows.legend.items():
+            t = self.terrain_index(tid, ("map", "terrain_rows", "legend", ch))
+            if t is not None:
+                legend[ch] = t
+        col0, row0 = rows.origin
+        cols, nrows = self.hm.cols, self.hm.rows
+        for k, text in enumerate(rows.rows):
+            path = ("map", "terrain_rows", "rows", k)
+            row = row0 + k
+            if not 0 <= row < nrows:
+                self.report(path, f"painted row {k} falls on map row {row}, outside rows 0..{nrows - 1}", "error")
+                continue
+            if col0 + len(text) > cols:
+                self.report(path, f"painted row {k} is {len(text)} hexes long from column {col0}; the map has "
+                                  f"{cols} columns", "error")
+            unknown = sorted({ch for ch in text if ch not in rows.legend})
+            if unknown:
+                first = min(text.index(ch) for ch in unknown)
+                self.report(path, f"painted row {k} uses {', '.join(repr(c) for c in unknown)} (first at "
+                                  f"character {first + 1}), not in the legend "
+                                  f"(expected one of: {' '.join(repr(c) for c in sorted(rows.legend))})", "error")
+            for j, ch in enumerate(text[: max(0, cols - col0)]):
+                t = legend.get(ch)
+                if t is not None and col0 + j >= 0:
+                    terrain[row * cols + col0 + j] = t
+
+    def rivers(self) -> np.ndarray:
+        river = np.zeros((self.hm.n, 6), dtype=np.int8)
+        for k, spec in enumerate(self.spec.rivers):
+            path = ("map", "rivers", k)
+            if self.river_class_ids and spec.river_class not in self.river_class_ids:
+                self.report(path + ("class",), f"unknown river class '{spec.river_class}'"
+                                               f"{did_you_mean(spec.river_class, self.river_class_ids)} "
+                                               f"(expected one of: {one_of(self.river_class_ids)})", "error")
+                continue
+            if not self.river_class_ids and self.rules is not None:
+                self.report(path + ("class",), "rivers need rules.river_classes to say what crossing costs",
+                            "error")
+                continue
+            points = []
+            for j, pt in enumerate(spec.path):
+                ll = self.point_latlon(pt)
+                if ll is None:
+                    self.point_index(pt, path + ("path", j), "river point")
+                    continue
+                points.append(ll)
+            if len(points) < 2:
+                continue
+            crossed = self.hm.hexsides_crossed(points)
+            if not crossed.any():
+                self.report(path, f"river '{spec.id}' crosses no hexside on the map", "warning")
+            cls = self.river_class_ids.index(spec.river_class) + 1 if self.river_class_ids else 1
+            river[crossed] = np.maximum(river[crossed], cls)
+        return river
+
+    def lines(self, specs: list[model.Line], kind: str, terrain: np.ndarray) -> tuple[np.ndarray, dict]:
+        edges = np.zeros((self.hm.n, 6), dtype=np.int8)
+        paths: dict[str, list[int]] = {}
+        for k, line in enumerate(specs):
+            base = ("map", kind, k)
+            hex_path: list[int] = []
+            waypoint_at: list[int] = []  # index into hex_path of each waypoint (-1 if unplaced)
+            segments: list[tuple[int, int, int]] = []  # (start in hex_path, end, waypoint number)
+            prev = None
+            for j, pt in enumerate(line.path):
+                i = self.point_index(pt, base + ("path", j), f"{kind[:-1]} point")
+                if i < 0:
+                    waypoint_at.append(-1)
+                    prev = None
+                    continue
+                if prev is None:  # first waypoint, or the first after one that could not be placed
+                    hex_path.append(i)
+                else:
+                    piece = self.hm.path_hexes([prev, i])
+                    start = len(hex_path) - 1
+                    hex_path.extend(piece[1:])
+                    segments.append((start, len(hex_path) - 1, j - 1))
+                waypoint_at.append(len(hex_path) - 1)
+                prev = i
+            paths[line.id] = hex_path
+            if self.rules is not None:
+                for start, end, j in segments:
+                    bad = [h for h in hex_path[start:end + 1] if self.water[terrain[h]]]
+                    if bad:
+                        names = sorted({self.terrain_ids[terrain[h]] for h in bad})
+                        col, row = self.hm.offset_of(bad[0])
+                        self.report(base + ("path", j), f"{kind[:-1]} '{line.id}' runs through "
+                                                        f"{'/'.join(names)} at hex [{col}, {row}] between "
+                                                        f"waypoints {j + 1} and {j + 2}; expected land "
+                                                        "(add a waypoint around the water)", "error")
+            mask = self.edges_of(hex_path, segments)
+            edges[mask] = EDGE_INTACT
+            for s, section in enumerate(line.broken):
+                spath = base + ("broken", s)
+                a = self.waypoint_position(line, section.from_, waypoint_at, spath + ("from",))
+                b = self.waypoint_position(line, section.to, waypoint_at, spath + ("to",))
+                if a is None or b is None:
+                    continue
+                lo, hi = min(a, b), max(a, b)
+                if lo == hi:
+                    self.report(spath, "a broken section needs two different waypoints", "error")
+                    continue
+                sub = hex_path[lo:hi + 1]
+                edges[self.hm.edge_path_mask(sub)] = EDGE_BROKEN
+        return edges, paths
+
+    def edges_of(self, hex_path: list[int], segments) -> np.ndarray:
+        mask = np.zeros((self.hm.n, 6), dtype=bool)
+        for start, end, _ in segments:
+            piece = hex_path[start:end + 1]
+            if len(piece) >= 2:
+                mask |= self.hm.edge_path_mask(piece)
+        return mask
+
+    def waypoint_position(self, line: model.Line, point, waypoint_at: list[int], path: tuple) -> int | None:
+        for j, pt in enumerate(line.path):
+            if pt == point:
+                return waypoint_at[j] if waypoint_at[j] >= 0 else None
+        shown = point if isinstance(point, str) else list(point)
+        names = [p for p in line.path if isinstance(p, str)]
+        hint = did_you_mean(point, names) if isinstance(point, str) else ""
+        self.report(path, f"'{shown}' is not a waypoint of '{line.id}'{hint}; a broken section runs "
+                          "between two waypoints of the path", "error")
+        return None
+
+    def control(self, default_control: str | None) -> np.ndarray:
+        control = np.full(self.hm.n, -1, dtype=np.int8)
+        if default_control in self.side_ids:
+            control[:] = self.side_ids.index(default_control)
+        for k, area in enumerate(self.spec.control):
+            if area.side not in self.side_ids:
+                continue  # reported by the semantic checks
+            mask = self.shape_mask(area.polygon, area.hexes, ("map", "control", k))
+            control[mask] = self.side_ids.index(area.side)
+        for place in self.spec.places:
+            if place.owner in self.side_ids and place.id in self.place_hex:
+                control[self.place_hex[place.id]] = self.side_ids.index(place.owner)
+        return control
+
+
+def build_map(spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence[str],
+              regions: Sequence[model.Region] = (), report: Report | None = None) -> ScenarioMap:
+    """Rasterise a map spec; problems go to `report` (see the module docstring)."""
+    b = _Builder(spec, rules, side_ids, report or _ignore)
+    b.places()
+    terrain = b.terrain()
+    river = b.rivers()
+    rail, rail_paths = b.lines(spec.railways, "railways", terrain)
+    road, road_paths = b.lines(spec.roads, "roads", terrain)
+    hex_places: dict[int, list[str]] = {}
+    for pid, i in b.place_hex.items():
+        hex_places.setdefault(i, []).append(pid)
+    masks = {}
+    for k, region in enumerate(regions):
+        mask = b.shape_mask(region.polygon, region.hexes, ("regions", k))
+        if not mask.any():
+            b.report(("regions", k), f"region '{region.id}' covers no hex of the map", "warning")
+        masks[region.id] = mask
+    return ScenarioMap(
+        hexmap=b.hm, terrain_ids=b.terrain_ids, terrain=terrain, river_class_ids=b.river_class_ids,
+        river=river, rail=rail, road=road, place_hex=dict(b.place_hex), hex_places=hex_places,
+        side_ids=b.side_ids, control=b.control(spec.default_control), region_masks=masks,
+        line_hexes={**rail_paths, **road_paths},
+        river_names={r.id: r.name for r in spec.rivers}, lake_names={l.id: l.name for l in spec.lakes},
+    )

@@ -1,0 +1,1 @@
+"""The pygame interface (the only part of the package that imports pygame)."""

@@ -1,0 +1,276 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+Scenario files are untrusted data. This module composes the YAML node graph with PyYAML's safe
+loader and builds plain Python values itself, so that:
+
+* only the standard safe tags (str, int, float, bool, null, timestamp, map, seq) are accepted;
+  ``!!python/object`` and any other tag is a diagnostic, and nothing is ever constructed from it;
+* aliases are counted before anything is expanded: an alias bomb ("billion laughs") or a
+  recursive alias is refused at once;
+* files over :data:`MAX_BYTES`, binary files and files that are not UTF-8 are refused;
+* duplicate keys (which PyYAML would silently let the last one win) are reported;
+* every mapping and list is a :class:`YMap` / :class:`YList` carrying the :class:`Pos` of itself,
+  of each key and of each value, so later stages can point at the exact line of a mistake.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import Diagnostic, DiagnosticList, InputError, Pos
+
+MAX_BYTES = 8 * 1024 * 1024
+MAX_NODES = 2_000_000  # nodes after alias expansion
+
+_STD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_MAP_TAG = _STD + "map"
+_SEQ_TAG = _STD + "seq"
+_MERGE_TAG = _STD + "merge"
+
+
+class YMap(dict):
+    """A dict that knows where it, its keys and its values are in the source."""
+
+    pos: Pos
+    key_pos: dict
+    val_pos: dict
+
+    def __init__(self, *args, pos: Pos | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pos = pos or Pos("<generated>", 1, 1)
+        self.key_pos = {}
+        self.val_pos = {}
+
+    def set(self, key, value, key_pos: Pos, val_pos: Pos) -> None:
+        self[key] = value
+        self.key_pos[key] = key_pos
+        self.val_pos[key] = val_pos
+
+
+class YList(list):
+    """A list that knows where it and each of its items are in the source."""
+
+    pos: Pos
+    item_pos: list
+
+    def __init__(self, *args, pos: Pos | None = None):
+        super().__init__(*args)
+        self.pos = pos or Pos("<generated>", 1, 1)
+        self.item_pos = []
+
+    def push(self, value, pos: Pos) -> None:
+        self.append(value)
+        self.item_pos.append(pos)
+
+
+def node_pos(node: Node, file: str) -> Pos:
+    mark = node.start_mark
+    return Pos(file, mark.line + 1, mark.column + 1)
+
+
+def read_text(path: Path, shown: str) -> str:
+    """Read a file as UTF-8 text, refusing huge, binary or undecodable files with a diagnostic."""
+    at = Pos(shown, 1, 1)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(Diagnostic(at, f"file not found: {shown}")) from None
+    except OSError as exc:
+        raise InputError(Diagnostic(at, f"cannot read {shown}: {exc.strerror}")) from None
+    if path.is_dir():
+        raise InputError(Diagnostic(at, f"{shown} is a folder, expected a YAML file"))
+    if size > MAX_BYTES:
+        raise InputError(Diagnostic(
+            at, f"file is {size:,} bytes, over the limit of {MAX_BYTES:,} bytes for a scenario file"))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Diagnostic(at, f"cannot read {shown}: {exc.strerror}")) from None
+    if b"\x00" in data:
+        raise InputError(Diagnostic(at, "binary file (contains NUL bytes), expected YAML text"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(Diagnostic(
+            Pos(shown, line, col), "file is not UTF-8 text (binary data?), expected YAML text")) from None
+    return text
+
+
+def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, DiagnosticList]:
+    """Load one YAML document from `path` into YMap/YList/scalars plus the problems found.
+
+    Raises InputError for problems that leave nothing to work with (unreadable file, syntax
+    error, alias bomb). Other problems (bad tags, duplicate keys) are returned as diagnostics
+    alongside the best-effort data.
+    """
+    shown = shown if shown is not None else str(path)
+    text = read_text(path, shown)
+    return load_yaml_text(text, shown)
+
+
+def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
+    diags = DiagnosticList()
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            problem = exc.problem or exc.context or "syntax error"
+            if "expected a single document" in str(exc.context or ""):
+                problem = "more than one YAML document in the file, expected exactly one"
+            raise InputError(Diagnostic(Pos(shown, line, col), f"YAML syntax error: {problem}")) from None
+        except yaml.YAMLError as exc:
+            raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML error: {exc}")) from None
+        except RecursionError:
+            raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, diags
+    _check_expansion(node, shown)
+    builder = _Builder(shown, diags)
+    try:
+        value = builder.build(node)
+    except RecursionError:
+        raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
+    return value, diags
+
+
+def _check_expansion(root: Node, shown: str) -> None:
+    """Refuse recursive aliases and documents whose alias expansion exceeds MAX_NODES.
+
+    Sizes are memoised per node object, so the check is linear in the size of the document as
+    written, however much its aliases would expand.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    # iterative post-order walk (documents can be deep)
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            total = 1
+            for child in _children(node):
+                total += size[id(child)]
+                if total > MAX_NODES:
+                    raise InputError(Diagnostic(
+                        node_pos(node, shown),
+                        f"aliases expand to more than {MAX_NODES:,} nodes (an alias bomb?); "
+                        "expected a document of reasonable size"))
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise InputError(Diagnostic(node_pos(node, shown),
+                                        "recursive alias (a node that contains itself) is not allowed"))
+        active.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in active:
+                raise InputError(Diagnostic(node_pos(child, shown),
+                                            "recursive alias (a node that contains itself) is not allowed"))
+            if id(child) not in size:
+                stack.append((child, False))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        out = []
+        for k, v in node.value:
+            out.append(k)
+            out.append(v)
+        return out
+    return []
+
+
+class _Builder:
+    """Turns composed nodes into YMap/YList/scalars, collecting diagnostics."""
+
+    def __init__(self, shown: str, diags: DiagnosticList):
+        self.shown = shown
+        self.diags = diags
+        self._scalar = yaml.SafeLoader("")  # only used for its scalar constructors
+
+    def build(self, node: Node) -> Any:
+        pos = node_pos(node, self.shown)
+        if isinstance(node, ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed in a scenario; "
+                                      "expected plain values (text, numbers, dates, true/false)")
+                return node.value
+            try:
+                return self._scalar.yaml_constructors[node.tag](self._scalar, node)
+            except (ValueError, yaml.YAMLError, OverflowError):
+                self.diags.error(pos, f"cannot read value '{node.value}' as {_short(node.tag)}")
+                return node.value
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed; expected a plain list")
+            out = YList(pos=pos)
+            for item in node.value:
+                out.push(self.build(item), node_pos(item, self.shown))
+            return out
+        if isinstance(node, MappingNode):
+            if node.tag != _MAP_TAG:
+                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed; expected a plain mapping")
+            return self._mapping(node, pos)
+        raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover
+
+    def _mapping(self, node: MappingNode, pos: Pos) -> YMap:
+        out = YMap(pos=pos)
+        merged: list[YMap] = []
+        for key_node, value_node in node.value:
+            key_pos = node_pos(key_node, self.shown)
+            if key_node.tag == _MERGE_TAG:
+                value = self.build(value_node)
+                sources = value if isinstance(value, list) else [value]
+                for src in sources:
+                    if isinstance(src, YMap):
+                        merged.append(src)
+                    else:
+                        self.diags.error(key_pos, "'<<' merge key expects a mapping or a list of mappings")
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.diags.error(key_pos, "a mapping key must be plain text, not a list or mapping")
+                continue
+            key = self.build(key_node)
+            if not isinstance(key, str):
+                key = str(key_node.value)
+            if key in out:
+                first = out.key_pos[key]
+                self.diags.error(key_pos, f"duplicate key '{key}' (first given at line {first.line}); "
+                                          "expected each key once")
+                continue
+            out.set(key, self.build(value_node), key_pos, node_pos(value_node, self.shown))
+        for src in merged:  # explicit keys win over merged ones
+            for key, value in src.items():
+                if key not in out:
+                    out.set(key, value, src.key_pos[key], src.val_pos[key])
+        return out
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+
+
+def to_plain(value: Any) -> Any:
+    """Strip positions: YMap/YList to dict/list, recursively."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
