@@ -33,6 +33,17 @@ _SEQ_TAG = _STD + "seq"
 _MERGE_TAG = _STD + "merge"
 
 
+class _Rejected:
+    """Stands in for a value refused at load time (a forbidden tag), so later stages do not
+    report it a second time."""
+
+    def __repr__(self) -> str:
+        return "<rejected>"
+
+
+REJECTED = _Rejected()
+
+
 class YMap(dict):
     """A dict that knows where it, its keys and its values are in the source."""
 
@@ -211,22 +222,27 @@ class _Builder:
             if node.tag not in _SCALAR_TAGS:
                 self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed in a scenario; "
                                       "expected plain values (text, numbers, dates, true/false)")
-                return node.value
+                return REJECTED
             try:
                 return self._scalar.yaml_constructors[node.tag](self._scalar, node)
             except (ValueError, yaml.YAMLError, OverflowError):
-                self.diags.error(pos, f"cannot read value '{node.value}' as {_short(node.tag)}")
+                # e.g. 1944-02-30 looks like a date but is none: keep the text and let the
+                # structural check say what the field expected
                 return node.value
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
-                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed; expected a plain list")
+                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed in a scenario; "
+                                      "expected a plain list")
+                return REJECTED
             out = YList(pos=pos)
             for item in node.value:
                 out.push(self.build(item), node_pos(item, self.shown))
             return out
         if isinstance(node, MappingNode):
             if node.tag != _MAP_TAG:
-                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed; expected a plain mapping")
+                self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed in a scenario; "
+                                      "expected a plain mapping")
+                return REJECTED
             return self._mapping(node, pos)
         raise AssertionError(f"unknown YAML node {node!r}")  # pragma: no cover
 

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import Tag, TypeAdapter, ValidationError
 
 from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos, did_you_mean, one_of
-from ..yamlload import YList, YMap, load_yaml
+from ..yamlload import REJECTED, YList, YMap, load_yaml
 from . import model
 
 MAX_EXTENDS_DEPTH = 16
@@ -142,8 +142,14 @@ def _is_idlist(items: YList) -> bool:
 def _merge_by_id(base: YList, over: YList, diags: DiagnosticList) -> YList:
     order: list[str] = [item["id"] for item in base]
     items: dict[str, tuple[Any, Pos]] = {item["id"]: (item, p) for item, p in zip(base, base.item_pos)}
+    seen: dict[str, Pos] = {}
     for item, pos in zip(over, over.item_pos):
         ident = item["id"]
+        if ident in seen:
+            diags.error(item.val_pos["id"], f"duplicate id '{ident}' in this list (first given at line "
+                                            f"{seen[ident].line}); expected each id once")
+            continue
+        seen[ident] = item.val_pos["id"]
         if item.get(REMOVE_KEY) is True:
             if ident in items:
                 del items[ident]
@@ -153,8 +159,9 @@ def _merge_by_id(base: YList, over: YList, diags: DiagnosticList) -> YList:
                                                 f"that id{did_you_mean(ident, order)}")
             continue
         if REMOVE_KEY in item:
-            diags.error(item.key_pos[REMOVE_KEY], f"'{REMOVE_KEY}' expects true")
-            item = YMap({k: v for k, v in item.items() if k != REMOVE_KEY}, pos=item.pos)
+            diags.error(item.val_pos[REMOVE_KEY], f"'{REMOVE_KEY}' expects true (to delete the base's item "
+                                                  f"'{ident}'), got {item[REMOVE_KEY]!r}")
+            continue
         if ident in items:
             items[ident] = (merge(items[ident][0], item, diags), pos)
         else:
@@ -214,19 +221,40 @@ def validate_structure(raw: YMap, result: LoadResult) -> None:
             if info.is_required():
                 diags.error(raw.pos, f"missing required section '{name}'")
             continue
+        item_adapter = _item_adapter(name)
+        if item_adapter is not None and isinstance(raw[name], YList):
+            # validate list sections item by item: a broken item hides nothing about the others
+            items: list[Any] = []
+            for k, item in enumerate(raw[name]):
+                try:
+                    items.append(item_adapter.validate_python(item))
+                except ValidationError as exc:
+                    items.append(None)
+                    for err in exc.errors():
+                        report_pydantic_error(raw, (name, k) + tuple(err["loc"]), err, diags)
+            values[name] = items
+            continue
         try:
             values[name] = _section_adapter(name).validate_python(raw[name])
         except ValidationError as exc:
             for err in exc.errors():
                 report_pydantic_error(raw, (name,) + tuple(err["loc"]), err, diags)
     result.sections = values
-    if not diags.errors and all(n in values or not i.is_required()
-                                for n, i in model.Scenario.model_fields.items()):
+    if not diags.errors:
         result.scenario = model.Scenario.model_construct(**values)
         # model_construct fills defaults for absent optional sections
-        for name, info in model.Scenario.model_fields.items():
+        for name in model.Scenario.model_fields:
             if name not in values:
                 result.sections[name] = getattr(result.scenario, name)
+
+
+def _item_adapter(name: str) -> TypeAdapter | None:
+    """For a section that is a list of models, an adapter for one item; else None."""
+    cache = _item_adapter.__dict__.setdefault("cache", {})
+    if name not in cache:
+        annotation = model.Scenario.model_fields[name].annotation
+        cache[name] = TypeAdapter(typing.get_args(annotation)[0]) if typing.get_origin(annotation) is list else None
+    return cache[name]
 
 
 def _unwrap_container(annotation: Any) -> Any:
@@ -297,30 +325,41 @@ def _field_names(cls: type) -> list[str]:
     return [info.alias or name for name, info in cls.model_fields.items()]
 
 
-def _describe(path: tuple) -> str:
+def describe_path(raw: Any, path: tuple) -> str:
+    """A YAML path for messages: list items with an id are named by it (units[jp_37_div])."""
     text = ""
+    node = raw
     for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+        if isinstance(step, int):
+            item = node[step] if isinstance(node, YList) and 0 <= step < len(node) else None
+            ident = item.get("id") if isinstance(item, YMap) else None
+            text += f"[{ident}]" if isinstance(ident, str) else f"[{step}]"
+            node = item
+        else:
+            text += f".{step}" if text else str(step)
+            node = node.get(step) if isinstance(node, YMap) else None
     return text
 
 
 def report_pydantic_error(raw: YMap, loc: tuple, err: dict, diags: DiagnosticList) -> None:
     """Turn one pydantic error into a line-precise diagnostic with a readable message."""
     kind = err["type"]
+    if err.get("input") is REJECTED:
+        return  # already reported when the file was read
     path, owners = _walk_loc(loc)
-    where = _describe(path)
+    where = describe_path(raw, path)
     if kind == "extra_forbidden":
         key = path[-1]
         cls = owners[-1]
         names = _field_names(cls) if cls else []
         hint = did_you_mean(str(key), names)
         expected = f" (expected one of: {one_of(names)})" if names else ""
-        diags.error(position_of(raw, path, key=True), f"unknown key '{key}' in {_describe(path[:-1])}"
+        diags.error(position_of(raw, path, key=True), f"unknown key '{key}' in {describe_path(raw, path[:-1])}"
                                                        f"{hint}{expected}", path)
         return
     if kind == "missing":
         diags.error(position_of(raw, path[:-1]), f"missing required key '{path[-1]}' in "
-                                                  f"{_describe(path[:-1])}", path)
+                                                  f"{describe_path(raw, path[:-1])}", path)
         return
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
@@ -336,7 +375,9 @@ def report_pydantic_error(raw: YMap, loc: tuple, err: dict, diags: DiagnosticLis
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    if kind == "literal_error":
+    if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == model.ID_PATTERN:
+        message = "expected an id: lower-case letters, digits and '_', starting with a letter"
+    elif kind == "literal_error":
         message = message.replace("Input should be", "expected")
     elif message.startswith("Input should be"):
         message = "expected " + message[len("Input should be "):]

@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 from ..diagnostics import DiagnosticList, did_you_mean, one_of
 from . import model
@@ -38,9 +39,9 @@ class Checker:
         else:
             self.diags.warning(pos, message, path)
 
-    def ref(self, value: str | None, pool: Iterable[str], what: str, path: tuple) -> bool:
-        """Report `value` when it is not in `pool`; True when it is fine (or absent)."""
-        if value is None:
+    def ref(self, value: str | None, pool: Iterable[str] | None, what: str, path: tuple) -> bool:
+        """Report `value` when it is not in `pool`; True when it is fine, absent or uncheckable."""
+        if value is None or pool is None:
             return True
         pool = list(pool)
         if value in pool:
@@ -53,29 +54,60 @@ class Checker:
         for ident, path in items:
             if ident in seen:
                 first = position_of(self.raw, seen[ident])
-                self.report(path, f"duplicate {what} id '{ident}' (first defined at line {first.line}); "
+                here = position_of(self.raw, path)
+                at = f"line {first.line}" if first.file == here.file else f"{first.file}:{first.line}"
+                self.report(path, f"duplicate {what} id '{ident}' (first defined at {at}); "
                                   "expected each id once")
             else:
                 seen[ident] = path
 
     # -- id pools --------------------------------------------------------------------------------
 
-    @property
-    def sides(self) -> list[str]:
-        meta = self.s.get("meta")
-        return [s.id for s in meta.sides] if meta else []
+    def raw_ids(self, *path: str) -> list[str] | None:
+        """The ids of the list at `path` in the raw tree, valid items or not; None when there is
+        no such list (then references to it are not checked, the structural error says why)."""
+        node = self.raw
+        for step in path:
+            node = node.get(step) if isinstance(node, dict) else None
+        if node is None:
+            return []
+        if not isinstance(node, list):
+            return None
+        return _ids(node)
 
     @property
-    def places(self) -> list[str]:
-        m = self.s.get("map")
-        return [p.id for p in m.places] if m else []
+    def sides(self) -> list[str] | None:
+        return self.raw_ids("meta", "sides")
+
+    @property
+    def places(self) -> list[str] | None:
+        return self.raw_ids("map", "places")
+
+    def each(self, name: str):
+        """(index, item) for the structurally valid items of a list section."""
+        for k, item in enumerate(self.s.get(name) or []):
+            if item is not None:
+                yield k, item
+
+    def unit_ids(self) -> list[str] | None:
+        """Ids of every unit in the raw tree: at the start, in reinforcements and in events."""
+        ids = self.raw_ids("units")
+        if ids is None:
+            return None
+        for item in _dicts(self.raw.get("reinforcements")):
+            ids += _ids(item.get("units"))
+        for event in _dicts(self.raw.get("events")):
+            for effect in _dicts(event.get("effects")):
+                if effect.get("type") == "reinforce":
+                    ids += _ids(effect.get("units"))
+        return ids
 
     def all_units(self) -> list[tuple[model.Unit, tuple, str]]:
         """Every unit with its path and where it comes from: 'start', 'reinforcement', 'event'."""
-        out = [(u, ("units", k), "start") for k, u in enumerate(self.s.get("units", []))]
-        for k, r in enumerate(self.s.get("reinforcements", [])):
+        out = [(u, ("units", k), "start") for k, u in self.each("units")]
+        for k, r in self.each("reinforcements"):
             out += [(u, ("reinforcements", k, "units", j), "reinforcement") for j, u in enumerate(r.units)]
-        for k, e in enumerate(self.s.get("events", [])):
+        for k, e in self.each("events"):
             for j, eff in enumerate(e.effects):
                 if isinstance(eff, model.EffectReinforce):
                     out += [(u, ("events", k, "effects", j, "units", i), "event") for i, u in enumerate(eff.units)]
@@ -170,7 +202,7 @@ class Checker:
         m: model.MapSpec | None = self.s.get("map")
         if m is None:
             return
-        self.map = build_map(m, self.s.get("rules"), self.sides, self.s.get("regions", []), self.report)
+        self.map = build_map(m, self.s.get("rules"), self.sides or [], [x for _, x in self.each("regions")], self.report)
         rules: model.Rules | None = self.s.get("rules")
         if rules is None:
             return
@@ -258,17 +290,15 @@ class Checker:
                               f"({meta.start_date.isoformat()} to {end.isoformat()})", severity)
 
     def check_schedule(self) -> None:
-        reinf = self.s.get("reinforcements", [])
-        withdrawals = self.s.get("withdrawals", [])
-        self.unique(((r.id, ("reinforcements", k, "id")) for k, r in enumerate(reinf)), "reinforcement")
-        self.unique(((w.id, ("withdrawals", k, "id")) for k, w in enumerate(withdrawals)), "withdrawal")
-        for k, r in enumerate(reinf):
+        self.unique(((r.id, ("reinforcements", k, "id")) for k, r in self.each("reinforcements")), "reinforcement")
+        self.unique(((w.id, ("withdrawals", k, "id")) for k, w in self.each("withdrawals")), "withdrawal")
+        for k, r in self.each("reinforcements"):
             self.in_campaign(r.date, ("reinforcements", k, "date"), "reinforcement")
             self.point_ref(r.at, ("reinforcements", k, "at"))
             for j, p in enumerate(r.fallback):
                 self.ref(p, self.places, "place", ("reinforcements", k, "fallback", j))
-        unit_ids = [u.id for u, _, _ in self.all_units()]
-        for k, w in enumerate(withdrawals):
+        unit_ids = self.unit_ids()
+        for k, w in self.each("withdrawals"):
             self.in_campaign(w.date, ("withdrawals", k, "date"), "withdrawal")
             for j, uid in enumerate(w.units):
                 self.ref(uid, unit_ids, "unit", ("withdrawals", k, "units", j))
@@ -280,16 +310,14 @@ class Checker:
             self.report(path, f"{list(point)} is off the map")
 
     def check_regions_air_tracks(self) -> None:
-        regions = self.s.get("regions", [])
-        self.unique(((r.id, ("regions", k, "id")) for k, r in enumerate(regions)), "region")
-        for k, r in enumerate(regions):
+        self.unique(((r.id, ("regions", k, "id")) for k, r in self.each("regions")), "region")
+        for k, r in self.each("regions"):
             for side in r.effects:
                 self.ref(side, self.sides, "side", ("regions", k, "effects", side))
-        bases = self.s.get("air_bases", [])
-        self.unique(((b.id, ("air_bases", k, "id")) for k, b in enumerate(bases)), "air base")
+        self.unique(((b.id, ("air_bases", k, "id")) for k, b in self.each("air_bases")), "air base")
         m: model.MapSpec | None = self.s.get("map")
         kinds = {p.id: p.kind for p in m.places} if m else {}
-        for k, b in enumerate(bases):
+        for k, b in self.each("air_bases"):
             if self.ref(b.place, self.places, "place", ("air_bases", k, "place")) and kinds.get(b.place) not in (None, "air_base", "city", "town"):
                 self.report(("air_bases", k, "place"), f"air base '{b.id}' is at '{b.place}', a {kinds[b.place]}",
                             "warning")
@@ -298,37 +326,45 @@ class Checker:
         if supply is not None:
             for side in supply.sea_lanes_open:
                 self.ref(side, self.sides, "side", ("supply", "sea_lanes_open", side))
-        tracks = self.s.get("tracks", [])
-        self.unique(((t.id, ("tracks", k, "id")) for k, t in enumerate(tracks)), "track")
-        for k, t in enumerate(tracks):
+        self.unique(((t.id, ("tracks", k, "id")) for k, t in self.each("tracks")), "track")
+        for k, t in self.each("tracks"):
             for j, d in enumerate(t.drivers):
                 self.ref(d.side, self.sides, "side", ("tracks", k, "drivers", j, "side"))
                 if d.on == "losses" and d.per_men is None:
                     self.report(("tracks", k, "drivers", j), "a 'losses' driver needs 'per_men'")
 
     def check_events(self) -> None:
-        events = self.s.get("events", [])
-        self.unique(((e.id, ("events", k, "id")) for k, e in enumerate(events)), "event")
-        event_ids = [e.id for e in events]
-        tracks = [t.id for t in self.s.get("tracks", [])]
-        regions = [r.id for r in self.s.get("regions", [])]
-        bases = [b.id for b in self.s.get("air_bases", [])]
-        unit_ids = [u.id for u, _, _ in self.all_units()]
-        for k, e in enumerate(events):
+        self.unique(((e.id, ("events", k, "id")) for k, e in self.each("events")), "event")
+        event_ids = self.raw_ids("events")
+        tracks = self.raw_ids("tracks")
+        regions = self.raw_ids("regions")
+        bases = self.raw_ids("air_bases")
+        unit_ids = self.unit_ids()
+        raw_events = self.raw.get("events")
+        for k, e in enumerate(self.s.get("events") or []):
             base = ("events", k)
-            self.in_campaign(e.date, base + ("date",), "event")
-            t = e.trigger
+            if e is None:  # the event is broken; still check whatever parts of it are sound
+                raw = raw_events[k] if isinstance(raw_events, list) else None
+                trigger = _quiet(_TRIGGER, raw.get("trigger")) if isinstance(raw, dict) else None
+                effects = [_quiet(_EFFECT, x) for x in raw.get("effects") or []] \
+                    if isinstance(raw, dict) and isinstance(raw.get("effects"), list) else []
+                date = None
+            else:
+                trigger, effects, date = e.trigger, e.effects, e.date
+            self.in_campaign(date, base + ("date",), "event")
+            t = trigger
+            own_id = e.id if e is not None else None
             if isinstance(t, model.TriggerCaptured):
                 self.ref(t.captured, self.places, "place", base + ("trigger", "captured"))
                 self.ref(t.by, self.sides, "side", base + ("trigger", "by"))
             elif isinstance(t, model.TriggerTrack):
                 self.ref(t.track, tracks, "track", base + ("trigger", "track"))
             elif isinstance(t, model.TriggerEvent):
-                if t.after_event == e.id:
-                    self.report(base + ("trigger", "after_event"), f"event '{e.id}' cannot follow itself")
+                if t.after_event == own_id:
+                    self.report(base + ("trigger", "after_event"), f"event '{own_id}' cannot follow itself")
                 else:
                     self.ref(t.after_event, event_ids, "event", base + ("trigger", "after_event"))
-            for j, eff in enumerate(e.effects):
+            for j, eff in enumerate(effects):
                 p = base + ("effects", j)
                 if isinstance(eff, model.EffectTrack):
                     self.ref(eff.track, tracks, "track", p + ("track",))
@@ -371,7 +407,7 @@ class Checker:
             if have_meta:
                 self.ref(sd.captured_by, sides, "side", ("victory", "sudden_death", k, "captured_by"))
                 self.ref(sd.winner, sides, "side", ("victory", "sudden_death", k, "winner"))
-        tracks = [t.id for t in self.s.get("tracks", [])]
+        tracks = self.raw_ids("tracks")
         for tid in v.track_points:
             self.ref(tid, tracks, "track", ("victory", "track_points", tid))
         last = len(v.bands) - 1
@@ -392,14 +428,13 @@ class Checker:
             if band.min_score is not None:
                 if previous is not None and band.min_score >= previous:
                     self.report(p + ("min_score",), f"bands must go from the highest min_score down; "
-                                                    f"{band.min_score} is not below {previous}")
+                                                    f"{band.min_score:g} is not below {previous:g}")
                 previous = band.min_score
 
     def check_history(self) -> None:
-        marks = self.s.get("history", [])
-        self.unique(((h.id, ("history", k, "id")) for k, h in enumerate(marks)), "history")
-        events = [e.id for e in self.s.get("events", [])]
-        for k, h in enumerate(marks):
+        self.unique(((h.id, ("history", k, "id")) for k, h in self.each("history")), "history")
+        events = self.raw_ids("events")
+        for k, h in self.each("history"):
             p = ("history", k)
             if h.kind == "capture":
                 if h.place is None:
@@ -420,6 +455,26 @@ class Checker:
             for key in ("date", "earliest", "latest"):
                 value = getattr(h, key)
                 self.in_campaign(value, p + (key,), f"history benchmark {key}", "warning")
+
+
+_TRIGGER = TypeAdapter(model.Trigger)
+_EFFECT = TypeAdapter(model.Effect)
+
+
+def _quiet(adapter: TypeAdapter, value: Any) -> Any:
+    """Validate without reporting (the structural pass already did): the model, or None."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _dicts(value: Any) -> list[dict]:
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+def _ids(value: Any) -> list[str]:
+    return [x["id"] for x in _dicts(value) if isinstance(x.get("id"), str)]
 
 
 def check_semantics(result: LoadResult) -> ScenarioMap | None:

@@ -1,0 +1,24 @@
+"""Shared test fixtures: the repository root and the example scenario."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
+BAD = ROOT / "tests" / "data" / "bad_scenarios"
+
+
+@pytest.fixture
+def in_root(monkeypatch):
+    """Run the test from the repository root, so shown paths are repository-relative."""
+    monkeypatch.chdir(ROOT)
+    return ROOT
+
+
+def pytest_configure(config):
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

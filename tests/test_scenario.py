@@ -1,0 +1,185 @@
+"""Scenario loading, merging (extends), the compiled map, the schema export and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from game.scenario.build import EDGE_BROKEN, EDGE_INTACT
+from game.scenario.validate import validate_file
+from game.yamlload import YList, YMap, load_yaml_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
+BASE = ROOT / "tests" / "data" / "bad_scenarios" / "_base.yaml"
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
+def test_every_shipped_scenario_validates(path):
+    report = validate_file(path)
+    assert report.ok, "\n".join(d.format() for d in report.result.diagnostics)
+    assert not report.result.diagnostics.warnings
+
+
+def test_example_scenario_content():
+    report = validate_file(EXAMPLE)
+    s, m = report.result.scenario, report.map
+    assert s.meta.id == "henan_1944" and [x.id for x in s.meta.sides] == ["japan", "china"]
+    assert s.meta.end_date() == dt.date(1944, 6, 11)
+    assert 200 <= m.n <= 600
+    # the railway is a contiguous chain of hex-to-hex edges, with the torn-up middle broken
+    ping_han = m.line_hexes["ping_han"]
+    for a, b in zip(ping_han, ping_han[1:]):
+        assert m.hexmap.direction_between(a, b) >= 0
+    assert ping_han[0] == m.place_hex["xinxiang"] and ping_han[-1] == m.place_hex["xinyang"]
+    assert (m.rail == EDGE_BROKEN).any() and (m.rail == EDGE_INTACT).any()
+    i, j = m.place_hex["xuchang"], m.place_hex["xiping"]
+    span = ping_han[ping_han.index(i):ping_han.index(j) + 1]
+    for a, b in zip(span, span[1:]):
+        assert m.rail[a, m.hexmap.direction_between(a, b)] == EDGE_BROKEN
+    # rivers run along hexsides, symmetric, and the Yellow River is the major class
+    nb = m.hexmap.neighbours
+    idx, d = np.nonzero(m.river)
+    assert len(idx) > 10
+    assert all(m.river[nb[i, k], (k + 3) % 6] == m.river[i, k] for i, k in zip(idx, d))
+    assert m.river.max() == m.river_class_ids.index("major") + 1
+    # terrain regions and the lake were painted; the famine region and control are there
+    names = m.terrain_ids
+    counts = np.bincount(m.terrain, minlength=len(names))
+    assert counts[names.index("mountains")] > 5 and counts[names.index("lake")] >= 1
+    assert m.region_masks["henan_famine"].sum() > 50
+    assert m.control[m.place_hex["kaifeng"]] == m.side_ids.index("japan")
+    assert m.control[m.place_hex["luoyang"]] == m.side_ids.index("china")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_extends_merges_deeply_and_by_id(tmp_path):
+    write(tmp_path, "base.yaml", BASE.read_text())
+    variant = write(tmp_path, "variant.yaml", """
+extends: base.yaml
+meta:
+  title: Variant          # a scalar replaced, other meta keys kept
+  sources: [new source]   # a list without ids is replaced
+units:
+  - {id: cn_a, strength: 5000}                     # merged into the base's unit
+  - {id: cn_b, _remove: true}                      # removed
+  - {id: cn_c, name: New, side: china, type: infantry, strength: 100, at: south_town}  # appended
+events: null                                       # the whole section removed
+""")
+    report = validate_file(variant)
+    assert report.ok, [d.format() for d in report.result.diagnostics]
+    s = report.result.scenario
+    assert s.meta.title == "Variant" and s.meta.id == "tiny" and s.meta.sources == ["new source"]
+    assert [u.id for u in s.units] == ["jp_a", "cn_a", "cn_c"]
+    cn_a = s.units[1]
+    assert cn_a.strength == 5000 and cn_a.name == "1st Army" and cn_a.at == "mid_town"
+    assert s.events == []
+    assert len(report.result.files) == 2
+
+
+def test_extends_from_a_subfolder_and_positions_point_into_each_file(tmp_path):
+    write(tmp_path, "base.yaml", BASE.read_text())
+    variant = write(tmp_path, "whatif/variant.yaml", "extends: ../base.yaml\nunits:\n  - {id: cn_a, at: nowhere}\n")
+    report = validate_file(variant, root=tmp_path)
+    lines = [d.format() for d in report.result.diagnostics]
+    assert len(lines) == 1 and ":3:20: error: unknown place 'nowhere'" in lines[0]
+    assert lines[0].split(":")[0].endswith("variant.yaml")
+    # without --root the variant's own folder is the limit
+    confined = validate_file(variant)
+    assert "reaches outside the scenario folder" in confined.result.diagnostics.errors[0].message
+
+
+def test_positions_of_keys_and_values():
+    data, diags = load_yaml_text("a:\n  b: 1\n  c: [x, {d: 2}]\n", "f.yaml")
+    assert not diags.items
+    assert isinstance(data, YMap) and isinstance(data["a"]["c"], YList)
+    assert tuple(data.key_pos["a"]) == ("f.yaml", 1, 1)
+    assert tuple(data["a"].val_pos["b"]) == ("f.yaml", 2, 6)
+    assert tuple(data["a"]["c"].item_pos[1]) == ("f.yaml", 3, 10)
+    assert tuple(data["a"]["c"][1].val_pos["d"]) == ("f.yaml", 3, 14)
+
+
+def test_merge_keys_and_dates_load_safely():
+    data, diags = load_yaml_text("x: &x {a: 1, b: 2}\ny:\n  <<: *x\n  b: 3\nd: 1944-04-17\n", "f.yaml")
+    assert not diags.items
+    assert dict(data["y"]) == {"b": 3, "a": 1}
+    assert data["d"] == dt.date(1944, 4, 17)
+
+
+def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    out = tmp_path / "schema.json"
+    result = subprocess.run([sys.executable, "main.py", "schema", "-o", str(out)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    schema = json.loads(out.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    from game.yamlload import load_yaml, to_plain
+
+    data, _ = load_yaml(EXAMPLE)
+    plain = json.loads(json.dumps(to_plain(data), default=str))
+    jsonschema.validate(plain, schema)
+    plain["units"][0]["strenght"] = 3
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(plain, schema)
+
+
+@pytest.mark.parametrize("command", ["play", "simulate x.yaml", "balance x.yaml", "replay x.json"])
+def test_commands_not_built_yet_say_so_and_exit_2(command):
+    result = subprocess.run([sys.executable, "main.py", *command.split()], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "not built yet" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["", "play", "validate", "schema", "simulate", "balance", "replay"])
+def test_every_command_has_help(command):
+    result = subprocess.run([sys.executable, "main.py", *command.split(), "--help"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_usage_mistakes_exit_1_with_a_message():
+    result = subprocess.run([sys.executable, "main.py", "frobnicate"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "invalid choice: 'frobnicate'" in result.stderr and "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "main.py", "validate"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and "FILE" in result.stderr
+
+
+def test_bare_main_lists_the_commands():
+    result = subprocess.run([sys.executable, "main.py"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("play", "validate", "schema", "simulate", "balance", "replay"):
+        assert command in result.stdout
+
+
+def test_validate_accepts_globs(in_root):
+    result = subprocess.run([sys.executable, "main.py", "validate", "scenarios/**/*.yaml"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": ok: ") == len(SCENARIOS)
+
+
+def test_internal_errors_are_reported_as_bugs(monkeypatch, capsys):
+    from game import cli
+
+    def boom(args):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "cmd_schema", boom)
+    assert cli.main(["schema"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaboom" in err and "bug" in err and "Traceback" not in err
