@@ -25,6 +25,7 @@ from .diagnostics import Diagnostic, DiagnosticList, InputError, Pos
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes after alias expansion
+MAX_DEPTH = 64  # nesting of lists and mappings; a scenario needs about 8
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -126,25 +127,20 @@ def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, DiagnosticList
     return load_yaml_text(text, shown)
 
 
+# libyaml's composer is several times faster than the pure-Python one and gives the same nodes
+# and marks; both only compose (build nodes), never construct objects from tags.
+_Composer = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
     diags = DiagnosticList()
-    loader = yaml.SafeLoader(text)
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            problem = exc.problem or exc.context or "syntax error"
-            if "expected a single document" in str(exc.context or ""):
-                problem = "more than one YAML document in the file, expected exactly one"
-            raise InputError(Diagnostic(Pos(shown, line, col), f"YAML syntax error: {problem}")) from None
-        except yaml.YAMLError as exc:
-            raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML error: {exc}")) from None
-        except RecursionError:
-            raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
-    finally:
-        loader.dispose()
+        node = _compose(_Composer, text, shown)
+    except InputError:
+        if _Composer is yaml.SafeLoader:
+            raise
+        # report syntax errors in the pure-Python parser's words: the same on every machine
+        node = _compose(yaml.SafeLoader, text, shown)
     if node is None:
         return None, diags
     _check_expansion(node, shown)
@@ -154,6 +150,48 @@ def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
     except RecursionError:
         raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
     return value, diags
+
+
+def _compose(loader_class: type, text: str, shown: str) -> Node | None:
+    loader = loader_class(text)
+    try:
+        _check_depth(loader_class(text), shown)
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "syntax error"
+        if "expected a single document" in str(exc.context or ""):
+            problem = "more than one YAML document in the file, expected exactly one"
+        raise InputError(Diagnostic(Pos(shown, line, col), f"YAML syntax error: {problem}")) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML error: {exc}")) from None
+    except RecursionError:
+        raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
+    finally:
+        loader.dispose()
+
+
+def _check_depth(loader: Any, shown: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before composing them: the composers
+    recurse once per level (libyaml's on the C stack), the event parser does not."""
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise InputError(Diagnostic(Pos(shown, mark.line + 1, mark.column + 1),
+                                                f"lists and mappings nested more than {MAX_DEPTH} deep; "
+                                                "expected a scenario of reasonable shape"))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def _check_expansion(root: Node, shown: str) -> None:
