@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainSerializer,
     PlainValidator,
     Tag,
     WithJsonSchema,
@@ -69,10 +70,15 @@ def _offset(value: Any) -> tuple[int, int]:
 
 _LATLON_SCHEMA = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
                   "description": "[latitude, longitude] in decimal degrees"}
-LatLon = Annotated[tuple[float, float], PlainValidator(_latlon), WithJsonSchema(_LATLON_SCHEMA)]
-Point = Annotated[Union[str, tuple[float, float]], PlainValidator(_point), WithJsonSchema(
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+_AS_PLAIN = PlainSerializer(_plain)
+LatLon = Annotated[tuple[float, float], PlainValidator(_latlon), _AS_PLAIN, WithJsonSchema(_LATLON_SCHEMA)]
+Point = Annotated[Union[str, tuple[float, float]], PlainValidator(_point), _AS_PLAIN, WithJsonSchema(
     {"anyOf": [{"type": "string", "pattern": ID_PATTERN, "description": "a place id"}, _LATLON_SCHEMA]})]
-OffsetHex = Annotated[tuple[int, int], PlainValidator(_offset), WithJsonSchema(
+OffsetHex = Annotated[tuple[int, int], PlainValidator(_offset), _AS_PLAIN, WithJsonSchema(
     {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
      "description": "[column, row] in the map's offset coordinates"})]
 
@@ -313,6 +319,10 @@ class CombatShifts(Strict):
 class CombatTable(Strict):
     odds: list[str] = Field(min_length=1, description="odds columns, lowest first, as 'a:b'")
     die_sides: int = Field(6, ge=2, le=100)
+    hold_loss_per_hex: Fraction = Field(0.05, description="a defender in a city or fortified hex may take this "
+                                                          "extra loss per hex of retreat instead of retreating")
+    rout_loss: Fraction = Field(0.10, description="extra loss of a routed unit")
+    min_odds_to_attack: float = Field(0.0, ge=0, description="attacks below these raw odds are not allowed")
     results: dict[Id, CombatResult]
     table: list[list[Id]] = Field(description="one row per die roll, one result id per odds column")
     shifts: CombatShifts = CombatShifts()
@@ -358,6 +368,11 @@ class StackingRules(Strict):
     max_units: int = Field(3, ge=1, le=50)
 
 
+class AirRules(Strict):
+    move_cost_factor: float = Field(1.5, ge=1, le=10, description="movement cost multiplier for enemy units "
+                                                                  "inside an active air base's range")
+
+
 class Quality(Strict):
     min: float = Field(0.2, gt=0, le=5)
     max: float = Field(1.5, gt=0, le=5)
@@ -374,7 +389,11 @@ class Rules(Strict):
     supply: SupplyRules
     stacking: StackingRules = StackingRules()
     quality: Quality = Quality()
+    air: AirRules = AirRules()
     zoc_blocks_supply: bool = True
+    replacement_rate: Fraction = Field(0.0, description="share of a supplied unit's missing men replaced per turn")
+    min_strength: int = Field(500, ge=1, le=100000, description="a unit reduced below this many men disbands")
+    entrench_max: int = Field(2, ge=0, le=5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,6 +437,7 @@ class SideEffects(Strict):
     disarm_on_retreat: Fraction = Field(0.0, description="chance a retreating unit is disarmed")
     disarm_out_of_supply: Fraction = Field(0.0, description="chance per turn an unsupplied unit is disarmed")
     replacement_factor: Fraction = 1.0
+    disarm_fraction: Fraction = Field(0.3, description="share of a disarmed unit's men lost")
     combat_factor: float = Field(1.0, gt=0, le=5)
     forage: bool = True
 

@@ -1,0 +1,186 @@
+"""The static side of a game: a validated scenario compiled into arrays, built once per scenario.
+
+Nothing here changes during a game (that is :mod:`game.rules.state`). The :class:`Context` holds
+the map, the movement costs per movement class, the hexside river costs, the rail and road
+edges, defence modifiers, places, air base footprints, region masks and supply sources, all as
+numpy arrays or small lookups, so the per-turn work runs as array operations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..diagnostics import InputError
+from ..scenario import model
+from ..scenario.build import EDGE_INTACT, ScenarioMap
+from ..scenario.validate import validate_file
+from ..yamlload import to_plain
+
+INF = np.inf
+OPPOSITE = np.array([3, 4, 5, 0, 1, 2])
+
+
+@dataclass(frozen=True)
+class AirBaseInfo:
+    id: str
+    side: int
+    hex: int
+    cover: np.ndarray  # (n,) bool: hexes within range
+    support_shift: int
+    interdiction: bool
+
+
+class Context:
+    """Everything about a scenario the rules need, compiled for speed."""
+
+    def __init__(self, scenario: model.Scenario, smap: ScenarioMap, *, content_hash: str = "",
+                 path: str = ""):
+        self.scenario = scenario
+        self.map = smap
+        self.path = path
+        self.content_hash = content_hash
+        self.hm = smap.hexmap
+        self.n = self.hm.n
+        self.neighbours = self.hm.neighbours
+        rules = scenario.rules
+        self.rules = rules
+        meta = scenario.meta
+        self.sides = [s.id for s in meta.sides]
+        self.side_index = {s: k for k, s in enumerate(self.sides)}
+        self.move_order = [self.side_index[s] for s in meta.move_order]
+        self.start_date = meta.start_date
+        self.days_per_turn = meta.days_per_turn
+        self.turns = meta.turns
+        self.unit_types = {t.id: t for t in rules.unit_types}
+        self.classes = list(rules.movement_classes)
+        self.class_index = {c: k for k, c in enumerate(self.classes)}
+        nb = self.neighbours
+        valid = nb >= 0
+        safe_nb = np.where(valid, nb, 0)
+
+        terrains = rules.terrain
+        self.terrain = smap.terrain
+        self.water = np.array([t.water for t in terrains])[self.terrain]
+        # movement: cost to enter each hex, per movement class (inf: cannot enter)
+        self.enter_cost = np.full((len(self.classes), self.n), INF)
+        for c, cls in enumerate(self.classes):
+            per_terrain = np.array([t.move_cost.get(cls, INF) for t in terrains])
+            self.enter_cost[c] = per_terrain[self.terrain]
+        self.defence_shift = np.array([t.defence_shift for t in terrains])[self.terrain]
+        supply_cost = np.array([t.supply_cost if not t.water else INF for t in terrains])[self.terrain]
+        # rivers on hexsides
+        river_classes = rules.river_classes
+        extra = np.array([0.0] + [c.extra_move_cost for c in river_classes])
+        shift = np.array([0] + [c.defence_shift for c in river_classes])
+        rsupply = np.array([0.0] + [c.supply_cost for c in river_classes])
+        self.river_move = extra[smap.river]  # (n,6)
+        self.river_shift = shift[smap.river]  # (n,6)
+        # lines
+        self.road = smap.road == EDGE_INTACT  # (n,6) bool
+        self.rail_initial = smap.rail.copy()  # (n,6) int8, state keeps the current copy
+        self.has_rail = smap.rail != 0
+        line_cost = lambda spec: np.array([spec.move_cost.get(c, INF) if spec else INF for c in self.classes])  # noqa: E731
+        self.rail_cost = line_cost(rules.rail)
+        self.road_cost = line_cost(rules.road)
+        self.strategic_hexes = rules.rail.strategic_hexes if rules.rail else 0
+        self.repair_per_turn = rules.rail.repair_per_turn if rules.rail else 0
+        # supply: cost of tracing across country from i into neighbour d
+        self.cross_cost = np.where(valid, supply_cost[safe_nb] + rsupply[smap.river], INF)
+        # places
+        self.place_hex = dict(smap.place_hex)
+        self.places = {p.id: p for p in scenario.map.places}
+        self.fort = np.zeros(self.n, dtype=np.int16)
+        self.city = np.zeros(self.n, dtype=bool)
+        self.place_at: dict[int, str] = {}
+        for p in scenario.map.places:
+            i = self.place_hex[p.id]
+            self.fort[i] = max(self.fort[i], p.fortification)
+            self.city[i] |= p.kind == "city"
+            self.place_at.setdefault(i, p.id)
+        self.sources = [(p.id, self.place_hex[p.id], p.kind == "port")
+                        for p in scenario.map.places if p.supply_source or p.capital]
+        # air bases
+        km = self.hm.hex_km
+        self.air_bases: dict[str, AirBaseInfo] = {}
+        for b in scenario.air_bases:
+            i = self.place_hex[b.place]
+            cover = self.hm.distances_from(i) * km <= b.range_km
+            self.air_bases[b.id] = AirBaseInfo(b.id, self.side_index[b.side], i, cover, b.air_support_shift,
+                                               b.interdiction)
+        self.regions = {r.id: r for r in scenario.regions}
+        self.region_mask = dict(smap.region_masks)
+        self.tracks = {t.id: t for t in scenario.tracks}
+        self.events = {e.id: e for e in scenario.events}
+        self.history = list(scenario.history)
+        v = scenario.victory
+        self.corridor = v.corridor
+        if v.corridor is not None:
+            self.corridor_from = [self.place_hex[p] for p in v.corridor.from_]
+            self.corridor_to = [self.place_hex[p] for p in v.corridor.to]
+        self.unit_specs: dict[str, model.Unit] = {}
+        for u in scenario.units:
+            self.unit_specs[u.id] = u
+        for r in scenario.reinforcements:
+            for u in r.units:
+                self.unit_specs[u.id] = u
+        for e in scenario.events:
+            for eff in e.effects:
+                if isinstance(eff, model.EffectReinforce):
+                    for u in eff.units:
+                        self.unit_specs[u.id] = u
+        self.results = rules.combat.results
+        self.odds_values = np.array(rules.combat.odds_values())
+
+    # -- calendar ------------------------------------------------------------------------------
+
+    def turn_date(self, turn: int) -> dt.date:
+        """First day of a turn (turn 1 starts on the scenario's start date)."""
+        return self.start_date + dt.timedelta(days=self.days_per_turn * (turn - 1))
+
+    def turn_of(self, date: dt.date) -> int:
+        return (date - self.start_date).days // self.days_per_turn + 1
+
+    # -- hexes ---------------------------------------------------------------------------------
+
+    def hex_text(self, i: int) -> str:
+        col, row = self.hm.offset_of(i)
+        return f"{col},{row}"
+
+    def hex_name(self, i: int) -> str:
+        """A place name when the hex has one, else 'col,row'."""
+        pid = self.place_at.get(i)
+        return self.places[pid].name if pid else f"hex {self.hex_text(i)}"
+
+    def parse_hex(self, text: str) -> int:
+        try:
+            col, row = (int(x) for x in text.split(","))
+        except ValueError:
+            raise ValueError(f"'{text}' is not a hex; expected 'column,row' such as 12,5") from None
+        if not self.hm.contains(col, row):
+            raise ValueError(f"hex {text} is off the map")
+        return self.hm.index(col, row)
+
+
+def scenario_hash(scenario: model.Scenario) -> str:
+    """A content hash of the merged scenario (saves refuse to load against a different one)."""
+    text = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_context(path: str | Path) -> Context:
+    """Validate and compile a scenario file; InputError with every diagnostic when it is bad."""
+    path = Path(path)
+    report = validate_file(path)
+    if not report.ok:
+        raise InputError(report.result.diagnostics.errors)
+    scenario = report.result.scenario
+    return Context(scenario, report.map, content_hash=scenario_hash(scenario), path=str(path))
+
+
+__all__ = ["Context", "AirBaseInfo", "load_context", "scenario_hash", "to_plain", "OPPOSITE"]

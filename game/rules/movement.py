@@ -1,0 +1,205 @@
+"""Movement: zones of control, where a unit can go this phase and by which path, strategic rail.
+
+Rules (numbers from the scenario's ``rules``):
+
+* entering a hex costs the terrain's ``move_cost`` for the unit's movement class, plus the
+  river class's ``extra_move_cost`` when crossing a river hexside; along an intact road edge the
+  road's cost applies instead (bridges included), along an intact rail edge between two hexes
+  the side holds the rail's cost. Water and hexes with enemy units cannot be entered;
+* inside the range of an active enemy air base every step costs ``rules.air.move_cost_factor``
+  times as much (interdiction);
+* entering a hex in an enemy zone of control (next to an enemy unit that exerts one) ends the
+  move; a unit may leave a zone of control, but not step straight into another;
+* a unit that has not moved this phase may always move one hex, whatever it costs;
+* the destination must have room under the stacking limit;
+* a strategic rail move goes along own-held intact rail up to ``rules.rail.strategic_hexes``,
+  never into or next to an enemy unit or its zone of control, and uses the whole phase.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from .context import Context
+from .state import GameState, Unit
+
+INF = np.inf
+
+
+@dataclass
+class Board:
+    """Per-side views of the state used by movement, combat and supply (recomputed when needed)."""
+
+    occupied: np.ndarray  # (S, n) int: units of each side in each hex
+    zoc: np.ndarray  # (S, n) bool: hexes in each side's zone of control
+    interdicted: np.ndarray  # (S, n) bool: hexes where this side suffers enemy air interdiction
+    air_cover: np.ndarray  # (S, n) int: best air support shift this side has over each hex
+
+
+def make_board(ctx: Context, state: GameState) -> Board:
+    sides = len(ctx.sides)
+    occupied = np.zeros((sides, ctx.n), dtype=np.int16)
+    exerts = np.zeros((sides, ctx.n), dtype=bool)
+    for u in state.units.values():
+        if u.on_map:
+            occupied[u.side, u.hex] += 1
+            if ctx.unit_types[u.type].zoc and not u.disrupted:
+                exerts[u.side, u.hex] = True
+    nb = ctx.neighbours
+    valid = nb >= 0
+    zoc = np.zeros((sides, ctx.n), dtype=bool)
+    for s in range(sides):
+        src = exerts[s]
+        # a hex is in side s's zone when one of its neighbours holds an s unit exerting one
+        zoc[s] = (src[np.where(valid, nb, 0)] & valid).any(axis=1)
+    interdicted = np.zeros((sides, ctx.n), dtype=bool)
+    cover = np.zeros((sides, ctx.n), dtype=np.int16)
+    for base_id, base in ctx.air_bases.items():
+        if not state.air_active.get(base_id, False):
+            continue
+        cover[base.side] = np.maximum(cover[base.side], np.where(base.cover, base.support_shift, 0))
+        if base.interdiction:
+            for s in range(sides):
+                if s != base.side:
+                    interdicted[s] |= base.cover
+    return Board(occupied, zoc, interdicted, cover)
+
+
+def enemy_mask(board: Board, side: int, what: str) -> np.ndarray:
+    """Hexes with enemy units ('occupied') or in an enemy zone of control ('zoc')."""
+    arr = board.occupied if what == "occupied" else board.zoc
+    others = [s for s in range(arr.shape[0]) if s != side]
+    if not others:
+        return np.zeros(arr.shape[1], dtype=bool)
+    return (arr[others] > 0).any(axis=0) if what == "occupied" else arr[others].any(axis=0)
+
+
+def movement_allowance(ctx: Context, unit: Unit) -> float:
+    """Full movement points for a phase: the type's, cut by the supply ladder and disruption."""
+    mp = ctx.unit_types[unit.type].movement_points
+    step = ladder_step(ctx, unit)
+    if step is not None:
+        mp *= step.movement
+    if unit.disrupted:
+        mp *= 0.5
+    return mp
+
+
+def ladder_step(ctx: Context, unit: Unit):
+    """The supply-ladder step a unit is on (None when supplied)."""
+    current = None
+    for step in ctx.rules.supply.ladder:
+        if unit.out_of_supply >= step.turns_out:
+            current = step
+    return current
+
+
+def step_costs(ctx: Context, state: GameState, unit: Unit, board: Board) -> np.ndarray:
+    """(n,6) cost for this unit of stepping from each hex into each neighbour (inf: impossible)."""
+    c = ctx.class_index[ctx.unit_types[unit.type].movement_class]
+    nb = ctx.neighbours
+    valid = nb >= 0
+    safe = np.where(valid, nb, 0)
+    terrain = ctx.enter_cost[c][safe] + ctx.river_move
+    cost = terrain
+    if np.isfinite(ctx.road_cost[c]):
+        cost = np.where(ctx.road & ~ctx.water[safe], np.minimum(cost, ctx.road_cost[c]), cost)
+    if np.isfinite(ctx.rail_cost[c]):
+        own = state.control == unit.side
+        rail_ok = (state.rail == 1) & own[:, None] & own[safe] & ~ctx.water[safe]
+        cost = np.where(rail_ok, np.minimum(cost, ctx.rail_cost[c]), cost)
+    factor = ctx.rules.air.move_cost_factor
+    if factor != 1.0:
+        cost = np.where(board.interdicted[unit.side][safe], cost * factor, cost)
+    blocked = enemy_mask(board, unit.side, "occupied") | ctx.water
+    return np.where(valid & ~blocked[safe], cost, INF)
+
+
+def reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, tuple[float, int]]:
+    """Hexes the unit can end its move in: hex -> (cost, previous hex on the cheapest path).
+
+    The unit's own hex is not included. Paths can be rebuilt with :func:`path_to`.
+    """
+    if not unit.on_map or unit.mp <= 0 or unit.attacked:
+        return {}
+    costs = step_costs(ctx, state, unit, board)
+    ezoc = enemy_mask(board, unit.side, "zoc")
+    start = unit.hex
+    best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
+    heap = [(0.0, start)]
+    nb = ctx.neighbours
+    full = not unit.moved
+    while heap:
+        cost, i = heapq.heappop(heap)
+        if cost > best[i][0]:
+            continue
+        if i != start and ezoc[i]:
+            continue  # entering a zone of control ends the move
+        for d in range(6):
+            j = int(nb[i, d])
+            step = costs[i, d]
+            if j < 0 or step == INF:
+                continue
+            if i == start and ezoc[start] and ezoc[j]:
+                continue  # no step straight from one zone of control into another
+            total = cost + step
+            if total > unit.mp + 1e-9 and not (i == start and full):
+                continue
+            if j not in best or total < best[j][0] - 1e-12:
+                best[j] = (total, i)
+                heapq.heappush(heap, (total, j))
+    del best[start]
+    room = ctx.rules.stacking.max_units
+    own = board.occupied[unit.side]
+    return {j: v for j, v in best.items() if own[j] < room}
+
+
+def path_to(reached: dict[int, tuple[float, int]], start: int, goal: int) -> list[int]:
+    """The hex path start..goal from a :func:`reach` result."""
+    path = [goal]
+    while path[-1] != start:
+        prev = reached[path[-1]][1] if path[-1] in reached else start
+        path.append(prev)
+    return path[::-1]
+
+
+def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, int]:
+    """Hexes a strategic rail move can reach: hex -> previous hex. Empty when not allowed."""
+    if (not unit.on_map or unit.moved or unit.attacked or ctx.strategic_hexes <= 0
+            or not np.isfinite(ctx.rail_cost[ctx.class_index[ctx.unit_types[unit.type].movement_class]])):
+        return {}
+    enemy = enemy_mask(board, unit.side, "occupied")
+    ezoc = enemy_mask(board, unit.side, "zoc")
+    nb = ctx.neighbours
+    near_enemy = ezoc | enemy | (enemy[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
+    start = unit.hex
+    if near_enemy[start] or not (state.rail[start] == 1).any():
+        return {}
+    own = state.control == unit.side
+    factor = ctx.rules.air.move_cost_factor
+    interdicted = board.interdicted[unit.side]
+    best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
+    heap = [(0.0, start)]
+    while heap:
+        cost, i = heapq.heappop(heap)
+        if cost > best[i][0]:
+            continue
+        for d in range(6):
+            if state.rail[i, d] != 1:
+                continue
+            j = int(nb[i, d])
+            if j < 0 or not own[j] or near_enemy[j]:
+                continue
+            total = cost + (factor if interdicted[j] else 1.0)
+            if total > ctx.strategic_hexes + 1e-9:
+                continue
+            if j not in best or total < best[j][0] - 1e-12:
+                best[j] = (total, i)
+                heapq.heappush(heap, (total, j))
+    del best[start]
+    room = ctx.rules.stacking.max_units
+    occupied = board.occupied[unit.side]
+    return {j: prev for j, (_, prev) in best.items() if occupied[j] < room}

@@ -1,0 +1,213 @@
+"""The mutable side of a game: units, control, rail, tracks, ledger, log and the one random generator.
+
+A :class:`GameState` is plain data. It round-trips through :meth:`GameState.to_dict` /
+:meth:`GameState.from_dict` (JSON-safe, never pickle) and :meth:`GameState.state_hash` is the
+SHA-256 of that canonical form, the random generator's state included, so two games that took
+the same actions from the same seed have the same hash on any machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..scenario.model import LOSS_CAUSES
+from .context import Context
+
+ACTIVE, PENDING, WITHDRAWN, DESTROYED = "active", "pending", "withdrawn", "destroyed"
+
+
+@dataclass
+class Unit:
+    id: str
+    name: str
+    side: int
+    type: str
+    strength: int
+    max_strength: int
+    quality: float
+    hex: int = -1
+    status: str = ACTIVE
+    mp: float = 0.0
+    moved: bool = False
+    attacked: bool = False
+    entrenched: int = 0
+    out_of_supply: int = 0  # consecutive turns without supply
+    supplied: bool = True
+    disrupted: bool = False  # routed: no zone of control, cannot attack, half movement
+    puppet: bool = False
+    formation: str = ""
+
+    @property
+    def on_map(self) -> bool:
+        return self.status == ACTIVE and self.hex >= 0
+
+
+@dataclass
+class LogEntry:
+    turn: int
+    date: str
+    kind: str  # event, capture, combat, reinforcement, withdrawal, air, corridor, victory, ...
+    text: str
+    source: str = ""
+
+
+@dataclass
+class GameState:
+    seed: int
+    rng: np.random.Generator
+    turn: int
+    date: dt.date
+    active: int  # index into the context's move_order
+    phase: str  # "operations" or "over"
+    units: dict[str, Unit]
+    control: np.ndarray  # (n,) int8 side index, -1 nobody
+    rail: np.ndarray  # (n,6) int8 edge state (EDGE_NONE / EDGE_INTACT / EDGE_BROKEN)
+    regions_active: dict[str, bool]
+    air_active: dict[str, bool]
+    air_destroyed: dict[str, str]  # air base id -> ISO date
+    sea_lanes: dict[str, bool]
+    reinforcements_stopped: list[str]
+    supply_range_factor: dict[str, float]
+    replacement_factor: dict[str, float]
+    tracks: dict[str, float]
+    fired: dict[str, str]  # event id -> ISO date it fired (last time)
+    arrived: list[str]  # reinforcement ids that arrived (or were cancelled)
+    withdrawn: list[str]  # withdrawal ids done
+    losses: dict[str, dict[str, int]]  # side id -> cause -> men
+    captures: dict[str, dict[str, str]]  # place id -> {"date", "side"} of its first capture
+    owner: dict[str, int]  # place id -> side index holding it now
+    corridor_opened: str | None = None
+    corridor_open: bool = False
+    result: dict[str, Any] | None = None
+    log: list[LogEntry] = field(default_factory=list)
+    actions_taken: int = 0
+
+    # -- copies and serialisation ----------------------------------------------------------------
+
+    def clone(self) -> "GameState":
+        """A deep copy with its own generator in the same state."""
+        new = copy.copy(self)
+        new.rng = np.random.Generator(np.random.PCG64())
+        new.rng.bit_generator.state = self.rng.bit_generator.state
+        new.units = {k: copy.copy(u) for k, u in self.units.items()}
+        new.control = self.control.copy()
+        new.rail = self.rail.copy()
+        for name in ("regions_active", "air_active", "air_destroyed", "sea_lanes", "supply_range_factor",
+                     "replacement_factor", "tracks", "fired", "owner"):
+            setattr(new, name, dict(getattr(self, name)))
+        new.reinforcements_stopped = list(self.reinforcements_stopped)
+        new.arrived = list(self.arrived)
+        new.withdrawn = list(self.withdrawn)
+        new.losses = {s: dict(c) for s, c in self.losses.items()}
+        new.captures = {p: dict(c) for p, c in self.captures.items()}
+        new.result = copy.deepcopy(self.result)
+        new.log = list(self.log)
+        return new
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe snapshot of everything (the canonical form the hash is taken of)."""
+        rng_state = self.rng.bit_generator.state
+        return {
+            "seed": self.seed,
+            "rng": {"bit_generator": rng_state["bit_generator"],
+                    "state": {k: str(v) for k, v in rng_state["state"].items()},
+                    "has_uint32": rng_state["has_uint32"], "uinteger": rng_state["uinteger"]},
+            "turn": self.turn,
+            "date": self.date.isoformat(),
+            "active": self.active,
+            "phase": self.phase,
+            "units": [asdict(u) for u in self.units.values()],
+            "control": self.control.astype(int).tolist(),
+            "rail": _sparse_edges(self.rail),
+            "regions_active": self.regions_active,
+            "air_active": self.air_active,
+            "air_destroyed": self.air_destroyed,
+            "sea_lanes": self.sea_lanes,
+            "reinforcements_stopped": self.reinforcements_stopped,
+            "supply_range_factor": self.supply_range_factor,
+            "replacement_factor": self.replacement_factor,
+            "tracks": self.tracks,
+            "fired": self.fired,
+            "arrived": self.arrived,
+            "withdrawn": self.withdrawn,
+            "losses": self.losses,
+            "captures": self.captures,
+            "owner": self.owner,
+            "corridor_opened": self.corridor_opened,
+            "corridor_open": self.corridor_open,
+            "result": self.result,
+            "log": [asdict(e) for e in self.log],
+            "actions_taken": self.actions_taken,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], ctx: Context) -> "GameState":
+        """Rebuild a state from :meth:`to_dict` output; KeyError/ValueError/TypeError on bad data."""
+        rng = np.random.Generator(np.random.PCG64())
+        r = data["rng"]
+        rng.bit_generator.state = {"bit_generator": r["bit_generator"],
+                                   "state": {k: int(v) for k, v in r["state"].items()},
+                                   "has_uint32": int(r["has_uint32"]), "uinteger": int(r["uinteger"])}
+        control = np.array(data["control"], dtype=np.int8)
+        if control.shape != (ctx.n,):
+            raise ValueError(f"control has {control.size} hexes, the scenario's map has {ctx.n}")
+        return cls(
+            seed=int(data["seed"]), rng=rng, turn=int(data["turn"]), date=dt.date.fromisoformat(data["date"]),
+            active=int(data["active"]), phase=str(data["phase"]),
+            units={u["id"]: Unit(**u) for u in data["units"]},
+            control=control, rail=_dense_edges(data["rail"], ctx),
+            regions_active=dict(data["regions_active"]), air_active=dict(data["air_active"]),
+            air_destroyed=dict(data["air_destroyed"]), sea_lanes=dict(data["sea_lanes"]),
+            reinforcements_stopped=list(data["reinforcements_stopped"]),
+            supply_range_factor={k: float(v) for k, v in data["supply_range_factor"].items()},
+            replacement_factor={k: float(v) for k, v in data["replacement_factor"].items()},
+            tracks={k: float(v) for k, v in data["tracks"].items()}, fired=dict(data["fired"]),
+            arrived=list(data["arrived"]), withdrawn=list(data["withdrawn"]),
+            losses={s: {c: int(m) for c, m in v.items()} for s, v in data["losses"].items()},
+            captures={p: dict(c) for p, c in data["captures"].items()},
+            owner={k: int(v) for k, v in data["owner"].items()},
+            corridor_opened=data["corridor_opened"], corridor_open=bool(data["corridor_open"]),
+            result=data["result"], log=[LogEntry(**e) for e in data["log"]],
+            actions_taken=int(data["actions_taken"]),
+        )
+
+    def state_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.to_dict()).encode()).hexdigest()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def units_at(self, i: int) -> list[Unit]:
+        return [u for u in self.units.values() if u.hex == i and u.status == ACTIVE]
+
+    def side_units(self, side: int) -> list[Unit]:
+        return [u for u in self.units.values() if u.side == side and u.on_map]
+
+    def total_losses(self, side: str) -> int:
+        return sum(self.losses[side].values())
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _sparse_edges(edges: np.ndarray) -> list[list[int]]:
+    idx, d = np.nonzero(edges)
+    return [[int(i), int(k), int(edges[i, k])] for i, k in zip(idx, d)]
+
+
+def _dense_edges(items: list[list[int]], ctx: Context) -> np.ndarray:
+    out = np.zeros((ctx.n, 6), dtype=np.int8)
+    for i, k, v in items:
+        out[int(i), int(k)] = int(v)
+    return out
+
+
+def new_losses(ctx: Context) -> dict[str, dict[str, int]]:
+    return {s: {c: 0 for c in LOSS_CAUSES} for s in ctx.sides}
