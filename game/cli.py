@@ -8,6 +8,7 @@ internal error says it is a bug, saves the traceback to a file and exits 70.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -20,9 +21,7 @@ EXIT_OK, EXIT_INPUT, EXIT_NOT_BUILT, EXIT_BUG = 0, 1, 2, 70
 
 NOT_BUILT = {
     "play": "the game window (issue 'Play it: the pygame interface')",
-    "simulate": "headless games (issue 'Rules engine')",
     "balance": "AI-vs-AI balance testing (issue 'AI players and headless AI-vs-AI balance testing')",
-    "replay": "replays of saved games (issue 'Rules engine')",
 }
 
 
@@ -60,11 +59,14 @@ def build_parser() -> Parser:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     p = sub.add_parser("simulate", help="play one headless game and print its result",
-                       description="Play a whole game headless with built-in players and print a summary.")
+                       description="Play a whole game headless with built-in players and print a summary "
+                                   "(with --json, one JSON object).")
     p.add_argument("scenario")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--save", metavar="FILE")
+    p.add_argument("--seed", type=int, default=0, help="the game's random seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--save", metavar="FILE", help="also write the game as a save file (replayable)")
+    p.add_argument("--player", choices=["simple", "random"], default="simple",
+                   help="built-in player for every side (default: simple)")
 
     p = sub.add_parser("balance", help="run many AI-vs-AI games and report statistics",
                        description="Run many seeded AI-vs-AI games in parallel and write statistics.")
@@ -76,9 +78,11 @@ def build_parser() -> Parser:
     p.add_argument("--out", metavar="DIR")
 
     p = sub.add_parser("replay", help="replay a saved game",
-                       description="Replay a saved game's actions; with --verify, check the final state hash.")
+                       description="Replay a saved game's actions from its seed and print the result; with "
+                                   "--verify, exit 1 unless the final state hash matches the saved one.")
     p.add_argument("file")
-    p.add_argument("--verify", action="store_true")
+    p.add_argument("--verify", action="store_true", help="check the replayed final state against the save")
+    p.add_argument("--scenario", help="the scenario file, when it is not where the save says")
     return parser
 
 
@@ -129,11 +133,104 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_diagnostics(exc: "InputError") -> int:
+    for d in exc.diagnostics:
+        print(d.format(), file=sys.stderr)
+    return EXIT_INPUT
+
+
+def game_summary(game) -> dict:
+    """The JSON summary of a finished (or current) game."""
+    ctx, state = game.ctx, game.state
+    result = state.result or {}
+    names = {p.id: p.name for p in ctx.scenario.map.places}
+    final = state.date if result.get("reason") == "sudden death" else \
+        state.date + datetime.timedelta(days=ctx.days_per_turn - 1)
+    return {
+        "scenario": ctx.scenario.meta.id,
+        "seed": state.seed,
+        "winner": result.get("winner"),
+        "verdict": result.get("verdict"),
+        "score": result.get("score"),
+        "explanation": result.get("explanation"),
+        "turns": state.turn,
+        "final_date": final.isoformat(),
+        "corridor_opened": state.corridor_opened,
+        "corridor_open_at_end": state.corridor_open,
+        "captures": {names[p]: c["date"] for p, c in state.captures.items()},
+        "air_bases_destroyed": len(state.air_destroyed),
+        "air_bases_destroyed_on": dict(state.air_destroyed),
+        "losses": state.losses,
+        "tracks": state.tracks,
+        "actions": state.actions_taken,
+        "state_hash": state.state_hash(),
+    }
+
+
+def _print_summary(summary: dict, title: str) -> None:
+    print(f"{title}: seed {summary['seed']}, {summary['turns']} turns to {summary['final_date']}, "
+          f"{summary['actions']} actions")
+    print(summary["explanation"])
+    if summary["captures"]:
+        print("Captures: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["captures"].items(), key=lambda x: x[1])))
+    print(f"State hash: {summary['state_hash']}")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .diagnostics import InputError
+    from .rules.context import load_context
+    from .rules.engine import Game
+    from .rules.players import PLAYERS, play_game
+    from .rules.saves import write_save
+
+    try:
+        ctx = load_context(args.scenario)
+    except InputError as exc:
+        return _print_diagnostics(exc)
+    game = Game.new(ctx, args.seed)
+    players = {side: PLAYERS[args.player](seed=args.seed * 1000 + k + 1) for k, side in enumerate(ctx.sides)}
+    actions = play_game(game, players)
+    summary = game_summary(game)
+    if args.save:
+        try:
+            write_save(args.save, game, actions, players={s: args.player for s in ctx.sides})
+        except OSError as exc:
+            print(f"{args.save}:1:1: error: cannot write the save: {exc.strerror}", file=sys.stderr)
+            return EXIT_INPUT
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _print_summary(summary, ctx.scenario.meta.title)
+        if args.save:
+            print(f"Saved to {args.save}")
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .diagnostics import InputError
+    from .rules.saves import context_for, read_save, replay
+
+    try:
+        save = read_save(args.file)
+        ctx = context_for(save, args.file, args.scenario)
+        game = replay(ctx, save.seed, save.actions, args.file)
+    except InputError as exc:
+        return _print_diagnostics(exc)
+    got = game.state.state_hash()
+    _print_summary(game_summary(game), ctx.scenario.meta.title)
+    if args.verify:
+        if got != save.state_hash:
+            print(f"{args.file}:1:1: error: replay does not reproduce the saved game: final state hash "
+                  f"{got} differs from the saved {save.state_hash}", file=sys.stderr)
+            return EXIT_INPUT
+        print(f"Verified: {len(save.actions)} actions replayed, final state hash matches the save.")
+    return EXIT_OK
+
+
 def cmd_not_built(command: str, parser: Parser) -> int:
     print(f"main.py {command}: not built yet: {NOT_BUILT[command]} is still to come.", file=sys.stderr)
     if command == "play":
-        print("Available now: 'main.py validate FILE...' and 'main.py schema'. "
-              "See 'main.py --help'.", file=sys.stderr)
+        print("Available now: validate, schema, simulate, replay. See 'main.py --help'.", file=sys.stderr)
     return EXIT_NOT_BUILT
 
 
@@ -148,12 +245,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # No subcommand means 'play'. Until the window exists, show what is available.
         parser.print_help()
-        print("\nThe game window ('play') is not built yet; 'validate' and 'schema' work now.")
+        print("\nThe game window ('play') is not built yet; 'validate', 'schema', 'simulate' and 'replay' work now.")
         return EXIT_OK
     if args.command == "validate":
         return cmd_validate(args)
     if args.command == "schema":
         return cmd_schema(args)
+    if args.command == "simulate":
+        return cmd_simulate(args)
+    if args.command == "replay":
+        return cmd_replay(args)
     return cmd_not_built(args.command, parser)
 
 

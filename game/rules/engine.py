@@ -57,7 +57,7 @@ def new_game(ctx: Context, seed: int) -> GameState:
         reinforcements_stopped=[], supply_range_factor={side: 1.0 for side in ctx.sides},
         replacement_factor={side: 1.0 for side in ctx.sides},
         tracks={t.id: float(t.initial) for t in s.tracks}, fired={}, arrived=[], withdrawn=[],
-        losses=new_losses(ctx), captures={}, owner=owner,
+        losses=new_losses(ctx), captures={}, owner=owner, replaced={side: 0 for side in ctx.sides},
     )
     _start_turn(ctx, state)
     return state
@@ -610,7 +610,9 @@ def _attrition(ctx: Context, state: GameState) -> None:
         if not u.supplied:
             _disarm_check(ctx, state, u, "disarm_out_of_supply")
         if u.status == ACTIVE and u.supplied and (step is None or step.replacements) and replace > 0:
-            u.strength = min(u.max_strength, u.strength + loss_of(u.max_strength - u.strength, replace))
+            gain = min(u.max_strength - u.strength, loss_of(u.max_strength - u.strength, replace))
+            u.strength += gain
+            state.replaced[side] += gain
 
 
 def _repair_rail(ctx: Context, state: GameState) -> None:

@@ -83,6 +83,7 @@ class GameState:
     losses: dict[str, dict[str, int]]  # side id -> cause -> men
     captures: dict[str, dict[str, str]]  # place id -> {"date", "side"} of its first capture
     owner: dict[str, int]  # place id -> side index holding it now
+    replaced: dict[str, int] = field(default_factory=dict)  # side id -> men returned by replacements
     corridor_opened: str | None = None
     corridor_open: bool = False
     result: dict[str, Any] | None = None
@@ -100,7 +101,7 @@ class GameState:
         new.control = self.control.copy()
         new.rail = self.rail.copy()
         for name in ("regions_active", "air_active", "air_destroyed", "sea_lanes", "supply_range_factor",
-                     "replacement_factor", "tracks", "fired", "owner"):
+                     "replacement_factor", "tracks", "fired", "owner", "replaced"):
             setattr(new, name, dict(getattr(self, name)))
         new.reinforcements_stopped = list(self.reinforcements_stopped)
         new.arrived = list(self.arrived)
@@ -140,6 +141,7 @@ class GameState:
             "losses": self.losses,
             "captures": self.captures,
             "owner": self.owner,
+            "replaced": self.replaced,
             "corridor_opened": self.corridor_opened,
             "corridor_open": self.corridor_open,
             "result": self.result,
@@ -173,6 +175,7 @@ class GameState:
             losses={s: {c: int(m) for c, m in v.items()} for s, v in data["losses"].items()},
             captures={p: dict(c) for p, c in data["captures"].items()},
             owner={k: int(v) for k, v in data["owner"].items()},
+            replaced={k: int(v) for k, v in data["replaced"].items()},
             corridor_opened=data["corridor_opened"], corridor_open=bool(data["corridor_open"]),
             result=data["result"], log=[LogEntry(**e) for e in data["log"]],
             actions_taken=int(data["actions_taken"]),
