@@ -48,6 +48,8 @@ class Context:
         self.hm = smap.hexmap
         self.n = self.hm.n
         self.neighbours = self.hm.neighbours
+        self.nb_list = self.neighbours.tolist()  # for the Python loops of path searches
+        self.offsets = list(zip(self.hm.col.tolist(), self.hm.row.tolist()))  # hex index -> (col, row)
         rules = scenario.rules
         self.rules = rules
         meta = scenario.meta

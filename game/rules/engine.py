@@ -92,7 +92,7 @@ def legal_actions(ctx: Context, state: GameState) -> list[Action]:
         return []
     side = side_to_move(ctx, state)
     board = make_board(ctx, state)
-    off = ctx.hm.offset_of
+    off = ctx.offsets.__getitem__
     actions: list[Action] = []
     units = state.side_units(side)
     for u in units:
@@ -259,13 +259,15 @@ class Game:
 
 def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
     """Check and carry out an action; returns the log entries it produced."""
-    reason = check(ctx, state, action)
-    if reason is not None:
-        raise IllegalAction(f"illegal action '{action}': {reason}")
+    planned = _plan_move(ctx, state, action) if isinstance(action, Move) else None
+    if planned is None:
+        reason = check(ctx, state, action)
+        if reason is not None:
+            raise IllegalAction(f"illegal action '{action}': {reason}")
     before = len(state.log)
     state.actions_taken += 1
     if isinstance(action, Move):
-        _do_move(ctx, state, action)
+        _do_move(ctx, state, action, *planned)
     elif isinstance(action, RailMove):
         _do_rail(ctx, state, action)
     elif isinstance(action, Entrench):
@@ -281,10 +283,19 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
     return state.log[before:]
 
 
-def _do_move(ctx: Context, state: GameState, action: Move) -> None:
-    u = state.units[action.unit]
+def _plan_move(ctx: Context, state: GameState, action: Move):
+    """(board, reach) for a legal move, found with one search; None to let check() say why not."""
+    u = state.units.get(action.unit)
+    if (state.phase != "operations" or u is None or u.side != side_to_move(ctx, state) or not u.on_map
+            or not ctx.hm.contains(*action.to)):
+        return None
     board = make_board(ctx, state)
     reached = reach(ctx, state, u, board)
+    return (board, reached) if ctx.hm.index(*action.to) in reached else None
+
+
+def _do_move(ctx: Context, state: GameState, action: Move, board: Board, reached: dict) -> None:
+    u = state.units[action.unit]
     j = ctx.hm.index(*action.to)
     cost = reached[j][0]
     path = path_to(reached, u.hex, j)

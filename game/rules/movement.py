@@ -19,7 +19,7 @@ Rules (numbers from the scenario's ``rules``):
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,7 @@ class Board:
     zoc: np.ndarray  # (S, n) bool: hexes in each side's zone of control
     interdicted: np.ndarray  # (S, n) bool: hexes where this side suffers enemy air interdiction
     air_cover: np.ndarray  # (S, n) int: best air support shift this side has over each hex
+    cache: dict = field(default_factory=dict)  # derived per-side data, filled on first use
 
 
 def make_board(ctx: Context, state: GameState) -> Board:
@@ -118,6 +119,16 @@ def step_costs(ctx: Context, state: GameState, unit: Unit, board: Board) -> np.n
     return np.where(valid & ~blocked[safe], cost, INF)
 
 
+def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board) -> tuple[list, list]:
+    """Step costs (as nested lists) and the enemy-ZOC flags for the unit's side and movement
+    class, computed once per board: every unit of a side and class shares them."""
+    key = ("move", unit.side, ctx.unit_types[unit.type].movement_class)
+    if key not in board.cache:
+        board.cache[key] = (step_costs(ctx, state, unit, board).tolist(),
+                            enemy_mask(board, unit.side, "zoc").tolist())
+    return board.cache[key]
+
+
 def reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, tuple[float, int]]:
     """Hexes the unit can end its move in: hex -> (cost, previous hex on the cheapest path).
 
@@ -125,30 +136,34 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int,
     """
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return {}
-    costs = step_costs(ctx, state, unit, board)
-    ezoc = enemy_mask(board, unit.side, "zoc")
+    costs, ezoc = _movement_tables(ctx, state, unit, board)
+    nb = ctx.nb_list
     start = unit.hex
     best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
     heap = [(0.0, start)]
-    nb = ctx.neighbours
     full = not unit.moved
+    limit = unit.mp + 1e-9
+    start_in_zoc = ezoc[start]
     while heap:
         cost, i = heapq.heappop(heap)
         if cost > best[i][0]:
             continue
-        if i != start and ezoc[i]:
+        at_start = i == start
+        if not at_start and ezoc[i]:
             continue  # entering a zone of control ends the move
+        row, nbi = costs[i], nb[i]
         for d in range(6):
-            j = int(nb[i, d])
-            step = costs[i, d]
+            j = nbi[d]
+            step = row[d]
             if j < 0 or step == INF:
                 continue
-            if i == start and ezoc[start] and ezoc[j]:
+            if at_start and start_in_zoc and ezoc[j]:
                 continue  # no step straight from one zone of control into another
             total = cost + step
-            if total > unit.mp + 1e-9 and not (i == start and full):
+            if total > limit and not (at_start and full):
                 continue
-            if j not in best or total < best[j][0] - 1e-12:
+            old = best.get(j)
+            if old is None or total < old[0] - 1e-12:
                 best[j] = (total, i)
                 heapq.heappush(heap, (total, j))
     del best[start]
@@ -169,14 +184,19 @@ def path_to(reached: dict[int, tuple[float, int]], start: int, goal: int) -> lis
 def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, int]:
     """Hexes a strategic rail move can reach: hex -> previous hex. Empty when not allowed."""
     if (not unit.on_map or unit.moved or unit.attacked or ctx.strategic_hexes <= 0
-            or not np.isfinite(ctx.rail_cost[ctx.class_index[ctx.unit_types[unit.type].movement_class]])):
+            or not np.isfinite(ctx.rail_cost[ctx.class_index[ctx.unit_types[unit.type].movement_class]])
+            or not (state.rail[unit.hex] == 1).any()):
         return {}
-    enemy = enemy_mask(board, unit.side, "occupied")
-    ezoc = enemy_mask(board, unit.side, "zoc")
+    key = ("near_enemy", unit.side)
+    if key not in board.cache:
+        enemy = enemy_mask(board, unit.side, "occupied")
+        ezoc = enemy_mask(board, unit.side, "zoc")
+        nb = ctx.neighbours
+        board.cache[key] = ezoc | enemy | (enemy[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
+    near_enemy = board.cache[key]
     nb = ctx.neighbours
-    near_enemy = ezoc | enemy | (enemy[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
     start = unit.hex
-    if near_enemy[start] or not (state.rail[start] == 1).any():
+    if near_enemy[start]:
         return {}
     own = state.control == unit.side
     factor = ctx.rules.air.move_cost_factor
