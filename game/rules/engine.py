@@ -47,10 +47,13 @@ def new_game(ctx: Context, seed: int) -> GameState:
     units: dict[str, Unit] = {}
     for spec in s.units:
         units[spec.id] = _make_unit(ctx, spec, _spec_hex(ctx, spec))
-    owner = {p.id: int(ctx.map.control[ctx.place_hex[p.id]]) for p in s.map.places}
+    control = ctx.map.control.astype(np.int8).copy()
+    for u in units.values():  # hex control follows the units from the start
+        control[u.hex] = u.side
+    owner = {p.id: int(control[ctx.place_hex[p.id]]) for p in s.map.places}
     state = GameState(
         seed=seed, rng=np.random.default_rng(seed), turn=1, date=ctx.start_date, active=0, phase="operations",
-        units=units, control=ctx.map.control.astype(np.int8).copy(), rail=ctx.rail_initial.copy(),
+        units=units, control=control, rail=ctx.rail_initial.copy(),
         regions_active={r.id: r.active for r in s.regions},
         air_active={b.id: b.active for b in s.air_bases}, air_destroyed={},
         sea_lanes={side: bool(s.supply.sea_lanes_open.get(side, True)) for side in ctx.sides},
