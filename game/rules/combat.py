@@ -23,6 +23,8 @@ highest whose ratio the attack reaches (the lowest when below all), then shifted
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -143,9 +145,16 @@ def assess(ctx: Context, state: GameState, board: Board, target: int, attackers:
                       [u.id for u in attackers], [u.id for u in defenders])
 
 
+@lru_cache(maxsize=4096)
+def _exact(fraction: float) -> Fraction:
+    """The decimal number the scenario wrote (0.35, not 0.34999...), as an exact fraction."""
+    return Fraction(repr(fraction))
+
+
 def loss_of(strength: int, fraction: float) -> int:
-    """Men lost: a fraction of a unit's strength, rounded half up (integer arithmetic is exact)."""
-    return min(strength, int(strength * fraction + 0.5))
+    """Men lost: a fraction of a unit's strength, rounded half up, in exact arithmetic."""
+    exact = strength * _exact(float(fraction))
+    return min(strength, int(exact + Fraction(1, 2)))
 
 
 def outcome_distribution(ctx: Context, combat: model.CombatTable, column: int, attackers: list[Unit],

@@ -293,8 +293,9 @@ def _plan_move(ctx: Context, state: GameState, action: Move):
             or not ctx.hm.contains(*action.to)):
         return None
     board = make_board(ctx, state)
-    reached = reach(ctx, state, u, board)
-    return (board, reached) if ctx.hm.index(*action.to) in reached else None
+    if ctx.hm.index(*action.to) not in reach(ctx, state, u, board):
+        return None
+    return board, reach(ctx, state, u, board, through=True)
 
 
 def _do_move(ctx: Context, state: GameState, action: Move, board: Board, reached: dict) -> None:
@@ -303,9 +304,10 @@ def _do_move(ctx: Context, state: GameState, action: Move, board: Board, reached
     cost = reached[j][0]
     path = path_to(reached, u.hex, j)
     for h in path[1:]:
+        u.hex = h
         _take_hex(ctx, state, h, u.side)
-        if state.phase == "over":
-            break
+        if state.phase == "over":  # sudden death on the way: the unit stops where it ended the game
+            return
     u.hex = j
     u.mp = max(0.0, u.mp - cost)
     u.moved = True
@@ -367,20 +369,26 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
                 lost_d += _lose(ctx, state, u, loss_of(u.strength, combat.rout_loss), "combat")
             if u.status != ACTIVE:
                 continue
-            if _retreat(ctx, state, u, r.defender_retreat, attack_hexes):
-                u.entrenched = 0
-                u.disrupted = u.disrupted or r.rout
-                notes.append(f"{u.name} {'routs' if r.rout else 'retreats'}")
-                _disarm_check(ctx, state, u, "disarm_on_retreat")
-            else:
+            moved = _retreat(ctx, state, u, r.defender_retreat, attack_hexes)
+            if moved == 0:
                 men = u.strength
                 _lose(ctx, state, u, men, "surrender")
                 lost_d += men
                 notes.append(f"{u.name} is surrounded and surrenders ({men:,} men)")
+                continue
+            u.entrenched = 0
+            u.disrupted = u.disrupted or r.rout
+            notes.append(f"{u.name} {'routs' if r.rout else 'retreats'}")
+            if moved < r.defender_retreat:  # cornered after part of the way: it stands and pays
+                lost_d += _lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * (r.defender_retreat - moved)),
+                                "combat")
+            _disarm_check(ctx, state, u, "disarm_on_retreat")
     if r.attacker_retreat:
         for u in [x for x in attackers if x.status == ACTIVE]:
-            if not _retreat(ctx, state, u, r.attacker_retreat, [target]):
-                lost_a += _lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * r.attacker_retreat), "combat")
+            moved = _retreat(ctx, state, u, r.attacker_retreat, [target])
+            if moved < r.attacker_retreat:
+                lost_a += _lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * (r.attacker_retreat - moved)),
+                                "combat")
     if not state.units_at(target) and not r.attacker_retreat:
         movers = [u for u in attackers if u.status == ACTIVE and np.isfinite(
             ctx.enter_cost[ctx.class_index[ctx.unit_types[u.type].movement_class], target])]
@@ -396,13 +404,18 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
     _ = d_side
 
 
-def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: list[int]) -> bool:
-    """Move `u` `hexes` steps away from `away_from`; False when it has nowhere to go."""
+def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: list[int]) -> int:
+    """Move `u` up to `hexes` steps away from `away_from`; returns the steps it could take.
+
+    A retreat never enters water, enemy units, an enemy zone of control without a friendly
+    unit in it, a full friendly stack, or a place the enemy holds; it takes control of the
+    plain hexes it enters but captures nothing.
+    """
     nb = ctx.neighbours
     c = ctx.class_index[ctx.unit_types[u.type].movement_class]
     room = ctx.rules.stacking.max_units
     visited = {u.hex}
-    for _ in range(hexes):
+    for step in range(hexes):
         board = make_board(ctx, state)
         enemy = enemy_mask(board, u.side, "occupied")
         ezoc = enemy_mask(board, u.side, "zoc")
@@ -415,16 +428,19 @@ def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: lis
                 continue
             if friends >= room:
                 continue
+            if j in ctx.place_at and state.control[j] not in (u.side, -1):
+                continue  # beaten troops do not fall back into an enemy-held town
             away = min(ctx.hm.distances_from(a)[j] for a in away_from) if away_from else 0
             key = (int(away), int(state.control[j] == u.side), -j)
             if best_key is None or key > best_key:
                 best, best_key = j, key
         if best < 0:
-            return False
+            return step
         visited.add(best)
         u.hex = best
-        _take_hex(ctx, state, best, u.side)
-    return True
+        if best not in ctx.place_at:
+            state.control[best] = u.side
+    return hexes
 
 
 def _lose(ctx: Context, state: GameState, u: Unit, men: int, cause: str) -> int:
@@ -615,6 +631,8 @@ def _attrition(ctx: Context, state: GameState) -> None:
             replace *= eff.replacement_factor
             if eff.attrition_per_turn > 0:
                 _lose(ctx, state, u, loss_of(u.strength, eff.attrition_per_turn), region.loss_cause)
+                if u.status != ACTIVE:
+                    break
         if u.status != ACTIVE:
             continue
         step = ladder_step(ctx, u)
@@ -658,7 +676,7 @@ def _corridor_check(ctx: Context, state: GameState) -> None:
     held = (state.control == side) & trace(ctx, state, side).supplied
     open_now = corridor_open(ctx, state, held, c.along)
     if open_now and state.corridor_opened is None:
-        state.corridor_opened = state.date.isoformat()
+        state.corridor_opened = _turn_end(ctx, state).isoformat()  # traced at the end of the turn
         _log(ctx, state, "corridor", f"the corridor is open: {ctx.scenario.meta.sides[side].name} holds and supplies "
                                      f"a route from {', '.join(ctx.places[p].name for p in c.from_)} to "
                                      f"{', '.join(ctx.places[p].name for p in c.to)}")
@@ -698,21 +716,27 @@ def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: list[
 
 
 def _check_events(ctx: Context, state: GameState) -> None:
+    """Fire every event whose time has come, repeating until none more fires (so an event
+    that triggers another fires it in the same pass, whatever their order in the file)."""
     end = _turn_end(ctx, state)
-    for event in ctx.scenario.events:
-        if state.phase == "over":
-            return
-        fired = state.fired.get(event.id)
-        if fired is not None and (event.once or fired == state.date.isoformat()):
-            continue
-        if event.date is not None and event.date > end:
-            continue
-        if event.trigger is not None and not _trigger_holds(ctx, state, event.trigger):
-            continue
-        state.fired[event.id] = state.date.isoformat()
-        _log(ctx, state, "event", f"{event.name}" + (f": {event.text}" if event.text else ""), event.source or "")
-        for eff in event.effects:
-            _apply_effect(ctx, state, eff)
+    fired_any = True
+    while fired_any and state.phase != "over":
+        fired_any = False
+        for event in ctx.scenario.events:
+            if state.phase == "over":
+                return
+            fired = state.fired.get(event.id)
+            if fired is not None and (event.once or fired == state.date.isoformat()):
+                continue
+            if event.date is not None and event.date > end:
+                continue
+            if event.trigger is not None and not _trigger_holds(ctx, state, event.trigger):
+                continue
+            state.fired[event.id] = state.date.isoformat()
+            fired_any = True
+            _log(ctx, state, "event", f"{event.name}" + (f": {event.text}" if event.text else ""), event.source or "")
+            for eff in event.effects:
+                _apply_effect(ctx, state, eff)
 
 
 def _trigger_holds(ctx: Context, state: GameState, t) -> bool:
@@ -741,10 +765,15 @@ def _apply_effect(ctx: Context, state: GameState, eff) -> None:
         if eff.side not in state.reinforcements_stopped:
             state.reinforcements_stopped.append(eff.side)
     elif isinstance(eff, model.EffectSupply):
-        state.supply_range_factor[eff.side] = eff.range_factor
-        state.replacement_factor[eff.side] = eff.replacement_factor
+        if "range_factor" in eff.model_fields_set:
+            state.supply_range_factor[eff.side] = eff.range_factor
+        if "replacement_factor" in eff.model_fields_set:
+            state.replacement_factor[eff.side] = eff.replacement_factor
     elif isinstance(eff, model.EffectReinforce):
-        _arrive(ctx, state, eff.units, eff.at, [], "event")
+        if not _arrive(ctx, state, eff.units, eff.at, [], "event"):
+            state.waiting.append([u.id for u in eff.units])
+            _log(ctx, state, "reinforcement", f"{', '.join(u.name for u in eff.units)} cannot arrive yet: "
+                                              "the side holds neither their place nor a supply source")
     elif isinstance(eff, model.EffectWithdraw):
         _withdraw_units(ctx, state, eff.units)
     elif isinstance(eff, model.EffectMessage):
@@ -752,6 +781,12 @@ def _apply_effect(ctx: Context, state: GameState, eff) -> None:
 
 
 def _reinforcements(ctx: Context, state: GameState) -> None:
+    for ids in list(state.waiting):  # event reinforcements that could not land before
+        specs = [ctx.unit_specs[i] for i in ids]
+        at = next(e.at for ev in ctx.scenario.events for e in ev.effects
+                  if isinstance(e, model.EffectReinforce) and e.units[0].id == ids[0])
+        if _arrive(ctx, state, specs, at, [], "event"):
+            state.waiting.remove(ids)
     end = _turn_end(ctx, state)
     for r in ctx.scenario.reinforcements:
         if r.id in state.arrived or r.date > end:

@@ -129,10 +129,12 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board) -
     return board.cache[key]
 
 
-def reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, tuple[float, int]]:
+def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
+          through: bool = False) -> dict[int, tuple[float, int]]:
     """Hexes the unit can end its move in: hex -> (cost, previous hex on the cheapest path).
 
-    The unit's own hex is not included. Paths can be rebuilt with :func:`path_to`.
+    The unit's own hex is not included. With ``through=True`` hexes it can only pass through
+    (full friendly stacks) are included too, which :func:`path_to` needs to rebuild paths.
     """
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return {}
@@ -167,6 +169,8 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int,
                 best[j] = (total, i)
                 heapq.heappush(heap, (total, j))
     del best[start]
+    if through:
+        return best
     room = ctx.rules.stacking.max_units
     own = board.occupied[unit.side]
     return {j: v for j, v in best.items() if own[j] < room}

@@ -84,6 +84,7 @@ class GameState:
     captures: dict[str, dict[str, str]]  # place id -> {"date", "side"} of its first capture
     owner: dict[str, int]  # place id -> side index holding it now
     replaced: dict[str, int] = field(default_factory=dict)  # side id -> men returned by replacements
+    waiting: list[list[str]] = field(default_factory=list)  # event reinforcements (unit ids) not yet landed
     corridor_opened: str | None = None
     corridor_open: bool = False
     result: dict[str, Any] | None = None
@@ -106,6 +107,7 @@ class GameState:
         new.reinforcements_stopped = list(self.reinforcements_stopped)
         new.arrived = list(self.arrived)
         new.withdrawn = list(self.withdrawn)
+        new.waiting = [list(w) for w in self.waiting]
         new.losses = {s: dict(c) for s, c in self.losses.items()}
         new.captures = {p: dict(c) for p, c in self.captures.items()}
         new.result = copy.deepcopy(self.result)
@@ -142,6 +144,7 @@ class GameState:
             "captures": self.captures,
             "owner": self.owner,
             "replaced": self.replaced,
+            "waiting": self.waiting,
             "corridor_opened": self.corridor_opened,
             "corridor_open": self.corridor_open,
             "result": self.result,
@@ -176,6 +179,7 @@ class GameState:
             captures={p: dict(c) for p, c in data["captures"].items()},
             owner={k: int(v) for k, v in data["owner"].items()},
             replaced={k: int(v) for k, v in data["replaced"].items()},
+            waiting=[list(w) for w in data["waiting"]],
             corridor_opened=data["corridor_opened"], corridor_open=bool(data["corridor_open"]),
             result=data["result"], log=[LogEntry(**e) for e in data["log"]],
             actions_taken=int(data["actions_taken"]),
