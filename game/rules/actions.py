@@ -26,21 +26,25 @@ def _hex(h: Hex) -> str:
 
 
 @dataclass(frozen=True, order=True)
-class Move:
+class _UnitTo:
+    """A unit going to a hex; subclasses name the verb."""
+
     unit: str
     to: Hex
+    verb = ""
 
     def __str__(self) -> str:
-        return f"move {self.unit} {_hex(self.to)}"
+        return f"{self.verb} {self.unit} {_hex(self.to)}"
 
 
 @dataclass(frozen=True, order=True)
-class RailMove:
-    unit: str
-    to: Hex
+class Move(_UnitTo):
+    verb = "move"
 
-    def __str__(self) -> str:
-        return f"rail {self.unit} {_hex(self.to)}"
+
+@dataclass(frozen=True, order=True)
+class RailMove(_UnitTo):
+    verb = "rail"
 
 
 @dataclass(frozen=True, order=True)
