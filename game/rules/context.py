@@ -20,10 +20,8 @@ from ..diagnostics import InputError
 from ..scenario import model
 from ..scenario.build import EDGE_INTACT, ScenarioMap
 from ..scenario.validate import validate_file
-from ..yamlload import to_plain
 
 INF = np.inf
-OPPOSITE = np.array([3, 4, 5, 0, 1, 2])
 
 
 @dataclass(frozen=True)
@@ -87,9 +85,8 @@ class Context:
         self.road = smap.road == EDGE_INTACT  # (n,6) bool
         self.rail_initial = smap.rail.copy()  # (n,6) int8, state keeps the current copy
         self.has_rail = smap.rail != 0
-        line_cost = lambda spec: np.array([spec.move_cost.get(c, INF) if spec else INF for c in self.classes])  # noqa: E731
-        self.rail_cost = line_cost(rules.rail)
-        self.road_cost = line_cost(rules.road)
+        self.rail_cost = self._line_cost(rules.rail)
+        self.road_cost = self._line_cost(rules.road)
         self.strategic_hexes = rules.rail.strategic_hexes if rules.rail else 0
         self.repair_per_turn = rules.rail.repair_per_turn if rules.rail else 0
         # supply: cost of tracing across country from i into neighbour d
@@ -99,7 +96,8 @@ class Context:
         self.places = {p.id: p for p in scenario.map.places}
         self.fort = np.zeros(self.n, dtype=np.int16)
         self.city = np.zeros(self.n, dtype=bool)
-        self.place_at: dict[int, str] = {}
+        self.place_at: dict[int, str] = {}  # hex -> its first place (for names)
+        self.places_at = smap.hex_places  # hex -> every place on it
         for p in scenario.map.places:
             i = self.place_hex[p.id]
             self.fort[i] = max(self.fort[i], p.fortification)
@@ -139,14 +137,15 @@ class Context:
         self.results = rules.combat.results
         self.odds_values = np.array(rules.combat.odds_values())
 
+    def _line_cost(self, spec: model.LineRules | None) -> np.ndarray:
+        """Cost per hex along a rail or road, per movement class (inf: the class cannot use it)."""
+        return np.array([spec.move_cost.get(c, INF) if spec else INF for c in self.classes])
+
     # -- calendar ------------------------------------------------------------------------------
 
     def turn_date(self, turn: int) -> dt.date:
         """First day of a turn (turn 1 starts on the scenario's start date)."""
         return self.start_date + dt.timedelta(days=self.days_per_turn * (turn - 1))
-
-    def turn_of(self, date: dt.date) -> int:
-        return (date - self.start_date).days // self.days_per_turn + 1
 
     # -- hexes ---------------------------------------------------------------------------------
 
@@ -158,15 +157,6 @@ class Context:
         """A place name when the hex has one, else 'col,row'."""
         pid = self.place_at.get(i)
         return self.places[pid].name if pid else f"hex {self.hex_text(i)}"
-
-    def parse_hex(self, text: str) -> int:
-        try:
-            col, row = (int(x) for x in text.split(","))
-        except ValueError:
-            raise ValueError(f"'{text}' is not a hex; expected 'column,row' such as 12,5") from None
-        if not self.hm.contains(col, row):
-            raise ValueError(f"hex {text} is off the map")
-        return self.hm.index(col, row)
 
 
 def scenario_hash(scenario: model.Scenario) -> str:
@@ -185,4 +175,4 @@ def load_context(path: str | Path) -> Context:
     return Context(scenario, report.map, content_hash=scenario_hash(scenario), path=str(path))
 
 
-__all__ = ["Context", "AirBaseInfo", "load_context", "scenario_hash", "to_plain", "OPPOSITE"]
+__all__ = ["Context", "AirBaseInfo", "load_context", "scenario_hash"]

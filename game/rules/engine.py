@@ -349,7 +349,6 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
     roll = int(state.rng.integers(combat.die_sides))
     rid = combat.table[roll][a.column]
     r = combat.results[rid]
-    d_side = defenders[0].side
     lost_a = lost_d = 0
     for u in attackers:
         lost_a += _lose(ctx, state, u, loss_of(u.strength, r.attacker_loss), "combat")
@@ -401,7 +400,6 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
             f"(rolled {roll + 1}): {r.description or rid}; losses {lost_a:,} attacking, {lost_d:,} defending"
             + (". " + "; ".join(notes) if notes else ""))
     _log(ctx, state, "combat", text)
-    _ = d_side
 
 
 def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: list[int]) -> int:
@@ -480,8 +478,8 @@ def _take_hex(ctx: Context, state: GameState, i: int, side: int) -> None:
     if state.control[i] == side:
         return
     state.control[i] = side
-    for pid, hex_ in ctx.place_hex.items():
-        if hex_ != i or state.owner.get(pid) == side:
+    for pid in ctx.places_at.get(i, ()):
+        if state.owner.get(pid) == side:
             continue
         state.owner[pid] = side
         place = ctx.places[pid]
