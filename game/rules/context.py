@@ -89,6 +89,15 @@ class Context:
         self.road_cost = self._line_cost(rules.road)
         self.strategic_hexes = rules.rail.strategic_hexes if rules.rail else 0
         self.repair_per_turn = rules.rail.repair_per_turn if rules.rail else 0
+        # static part of the step costs per class (terrain + river, or road), as lists for the
+        # Python loops of path searches; rail, enemy units and interdiction are added per board
+        self.static_step: list[list[list[float]]] = []
+        for c in range(len(self.classes)):
+            cost = np.where(valid, self.enter_cost[c][safe_nb] + self.river_move, INF)
+            if np.isfinite(self.road_cost[c]):
+                cost = np.where(self.road & ~self.water[safe_nb], np.minimum(cost, self.road_cost[c]), cost)
+            cost = np.where(valid & ~self.water[safe_nb], cost, INF)
+            self.static_step.append(cost.tolist())
         # supply: cost of tracing across country from i into neighbour d
         self.cross_cost = np.where(valid, supply_cost[safe_nb] + rsupply[smap.river], INF)
         # places

@@ -98,33 +98,29 @@ def ladder_step(ctx: Context, unit: Unit):
     return current
 
 
-def step_costs(ctx: Context, state: GameState, unit: Unit, board: Board) -> np.ndarray:
-    """(n,6) cost for this unit of stepping from each hex into each neighbour (inf: impossible)."""
+def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
+    """What a path search for this unit's side and movement class needs, built once per board
+    (every unit of a side and class shares it): the static step costs of the class, the rail
+    cost and the rail edges usable by the side (hex -> directions), enemy-blocked hexes,
+    interdicted hexes (or None) and enemy zones of control, all as plain Python data."""
     c = ctx.class_index[ctx.unit_types[unit.type].movement_class]
-    nb = ctx.neighbours
-    valid = nb >= 0
-    safe = np.where(valid, nb, 0)
-    terrain = ctx.enter_cost[c][safe] + ctx.river_move
-    cost = terrain
-    if np.isfinite(ctx.road_cost[c]):
-        cost = np.where(ctx.road & ~ctx.water[safe], np.minimum(cost, ctx.road_cost[c]), cost)
-    if np.isfinite(ctx.rail_cost[c]):
-        own = state.control == unit.side
-        rail_ok = (state.rail == 1) & own[:, None] & own[safe] & ~ctx.water[safe]
-        cost = np.where(rail_ok, np.minimum(cost, ctx.rail_cost[c]), cost)
-    factor = ctx.rules.air.move_cost_factor
-    if factor != 1.0:
-        cost = np.where(board.interdicted[unit.side][safe], cost * factor, cost)
-    blocked = enemy_mask(board, unit.side, "occupied") | ctx.water
-    return np.where(valid & ~blocked[safe], cost, INF)
-
-
-def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board) -> tuple[list, list]:
-    """Step costs (as nested lists) and the enemy-ZOC flags for the unit's side and movement
-    class, computed once per board: every unit of a side and class shares them."""
-    key = ("move", unit.side, ctx.unit_types[unit.type].movement_class)
+    key = ("move", unit.side, c)
     if key not in board.cache:
-        board.cache[key] = (step_costs(ctx, state, unit, board).tolist(),
+        rail_c = float(ctx.rail_cost[c])
+        rail_adj: dict[int, set[int]] = {}
+        if np.isfinite(rail_c):
+            own = state.control == unit.side
+            nb = ctx.neighbours
+            idx, dirs = np.nonzero(state.rail == 1)
+            for i, d in zip(idx.tolist(), dirs.tolist()):
+                j = nb[i, d]
+                if own[i] and j >= 0 and own[j] and not ctx.water[j]:
+                    rail_adj.setdefault(i, set()).add(d)
+        blocked = (enemy_mask(board, unit.side, "occupied") | ctx.water).tolist()
+        factor = ctx.rules.air.move_cost_factor
+        inter = board.interdicted[unit.side]
+        interdicted = inter.tolist() if factor != 1.0 and inter.any() else None
+        board.cache[key] = (ctx.static_step[c], rail_c, rail_adj, blocked, interdicted, factor,
                             enemy_mask(board, unit.side, "zoc").tolist())
     return board.cache[key]
 
@@ -138,7 +134,7 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
     """
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return {}
-    costs, ezoc = _movement_tables(ctx, state, unit, board)
+    static, rail_c, rail_adj, blocked, interdicted, factor, ezoc = _movement_tables(ctx, state, unit, board)
     nb = ctx.nb_list
     start = unit.hex
     best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
@@ -153,12 +149,18 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
         at_start = i == start
         if not at_start and ezoc[i]:
             continue  # entering a zone of control ends the move
-        row, nbi = costs[i], nb[i]
+        row, nbi, rails = static[i], nb[i], rail_adj.get(i)
         for d in range(6):
             j = nbi[d]
-            step = row[d]
-            if j < 0 or step == INF:
+            if j < 0 or blocked[j]:
                 continue
+            step = row[d]
+            if rails is not None and d in rails and rail_c < step:
+                step = rail_c
+            if step == INF:
+                continue
+            if interdicted is not None and interdicted[j]:
+                step *= factor
             if at_start and start_in_zoc and ezoc[j]:
                 continue  # no step straight from one zone of control into another
             total = cost + step
