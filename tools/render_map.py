@@ -2,9 +2,10 @@
 
     python tools/render_map.py SCENARIO.yaml [-o map.png] [--hex-px 24]
 
-Draws terrain, control (a tinted rim), regions (hatched outline), rivers on the hexsides they
-run along, railways (solid; broken sections dashed red) and roads along hex-to-hex edges, places
-with names and units as small counters. Runs headless (SDL dummy video driver).
+Draws terrain (tinted by the side holding each hex), the front line (red hexsides between the
+sides' areas), regions (hatched), rivers on the hexsides they run along, railways (black; broken
+sections red) and roads along hex-to-hex edges, places with names and units as small counters.
+Runs headless (SDL dummy video driver).
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ def main() -> int:
     font = pygame.font.Font(None, max(12, int(size * 0.9)))
     terrain_colour = [hex_colour(t.colour) for t in s.rules.terrain]
     side_colour = [hex_colour(x.colour) for x in s.meta.sides]
+    water = [t.water for t in s.rules.terrain]
     for i in range(hm.n):
         corners = layout.corners(hm.hex_of(i))
-        pygame.draw.polygon(surf, terrain_colour[m.terrain[i]], corners)
-        if m.control[i] >= 0:
-            inner = [(pts[i][0] + (x - pts[i][0]) * 0.86, pts[i][1] + (y - pts[i][1]) * 0.86) for x, y in corners]
-            pygame.draw.polygon(surf, side_colour[m.control[i]], inner, 2)
-        pygame.draw.polygon(surf, (90, 90, 80), corners, 1)
+        colour = terrain_colour[m.terrain[i]]
+        if m.control[i] >= 0 and not water[m.terrain[i]]:  # a light tint of the holder's colour
+            tint = side_colour[m.control[i]]
+            colour = tuple(int(0.82 * a + 0.18 * b) for a, b in zip(colour, tint))
+        pygame.draw.polygon(surf, colour, corners)
+        pygame.draw.polygon(surf, tuple(int(c * 0.85) for c in colour), corners, 1)
     for rid, mask in m.region_masks.items():
         for i in mask.nonzero()[0]:
             x, y = pts[i]
@@ -77,6 +80,11 @@ def main() -> int:
                 mid = ((pts[i][0] + pts[j][0]) / 2, (pts[i][1] + pts[j][1]) / 2)
                 corners = sorted(layout.corners(hm.hex_of(i)), key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
                 pygame.draw.line(surf, (40, 90, 200), corners[0], corners[1], 2 + 2 * (m.river[i, d] > 1))
+            if (m.control[i] >= 0 and m.control[j] >= 0 and m.control[i] != m.control[j]
+                    and not water[m.terrain[i]] and not water[m.terrain[j]]):  # the front line
+                mid = ((pts[i][0] + pts[j][0]) / 2, (pts[i][1] + pts[j][1]) / 2)
+                corners = sorted(layout.corners(hm.hex_of(i)), key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
+                pygame.draw.line(surf, (220, 30, 30), corners[0], corners[1], 3)
             for edges, colour, w in ((m.road, (150, 110, 60), 2), (m.rail, (20, 20, 20), 3)):
                 if edges[i, d] == EDGE_INTACT:
                     pygame.draw.line(surf, colour, pts[i], pts[j], w)
