@@ -904,6 +904,11 @@ def score(ctx: Context, state: GameState) -> Score:
     return Score(round(sum(p for _, p in items), 6), items)
 
 
+def _points(x: float) -> str:
+    """A score for people: whole numbers as they are, others to one decimal."""
+    return f"{x:g}" if float(x).is_integer() else f"{x:.1f}"
+
+
 def _finish(ctx: Context, state: GameState, sudden: model.SuddenDeath | None = None) -> None:
     v = ctx.scenario.victory
     sc = score(ctx, state)
@@ -921,10 +926,10 @@ def _finish(ctx: Context, state: GameState, sudden: model.SuddenDeath | None = N
         else:
             where = f"under {v.bands[k - 1].min_score:g}" if k > 0 else "any score"
         outcome = "a draw" if verdict == "draw" else f"a {verdict} victory for {names[winner]}"
-        why = f"{names[v.score_side]} scores {sc.total:g} ({where}): {outcome}."
+        why = f"{names[v.score_side]} scores {_points(sc.total)} ({where}): {outcome}."
     parts = [why]
     if sc.items:
-        parts.append("Points: " + "; ".join(f"{t} ({p:+g})" for t, p in sc.items) + ".")
+        parts.append("Points: " + "; ".join(f"{t} ({'+' if p >= 0 else ''}{_points(p)})" for t, p in sc.items) + ".")
     losses = "; ".join(
         f"{names[s]} {state.total_losses(s):,}" + (" (" + ", ".join(f"{c} {m:,}" for c, m in state.losses[s].items() if m) + ")"
                                                    if state.total_losses(s) else "")

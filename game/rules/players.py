@@ -46,6 +46,13 @@ class SimplePlayer:
         self.min_ratio = min_ratio
         self._done: set[tuple[int, str]] = set()
 
+    def _garrisons(self, game: Game, side: int) -> set[int]:
+        """Vital hexes the side holds now (computed once per scenario, filtered by owner)."""
+        if not hasattr(self, "_vital") or self._vital[0] is not game.ctx:
+            self._vital = (game.ctx, _vital_places(game.ctx))
+        name = game.ctx.sides[side]
+        return {h for h in self._vital[1][name] if game.state.control[h] == side}
+
     def choose(self, game: Game, actions: Sequence[Action]) -> Action:
         ctx, state = game.ctx, game.state
         best, best_value = None, 0.0
@@ -59,6 +66,7 @@ class SimplePlayer:
             return best
         side = ctx.side_index[game.side_to_move()]
         goals = [h for pid, h in ctx.place_hex.items() if state.owner.get(pid) != side]
+        keep = self._garrisons(game, side)
         moves: dict[str, list[Action]] = {}
         for a in actions:
             if isinstance(a, (Move, RailMove)):
@@ -69,8 +77,8 @@ class SimplePlayer:
                 continue
             self._done.add(key)
             u = state.units[unit_id]
-            if not goals:
-                continue
+            if not goals or (u.hex in keep and len([x for x in state.units_at(u.hex) if x.side == side]) <= 1):
+                continue  # the last unit of a garrison stays
             here = ctx.hm.distances_from(u.hex)
             goal = min(goals, key=lambda h: (here[h], h))
             to_goal = ctx.hm.distances_from(goal)
@@ -82,6 +90,25 @@ class SimplePlayer:
             if isinstance(a, Entrench) and self.rng.random() < 0.3:
                 return a
         return EndPhase()
+
+
+def _vital_places(ctx) -> dict[str, set[int]]:
+    """Per side, the hexes of places it must not leave empty: its capitals, places whose capture
+    by the enemy is sudden death, and objectives the enemy scores for."""
+    v = ctx.scenario.victory
+    out: dict[str, set[int]] = {s: set() for s in ctx.sides}
+    for p in ctx.scenario.map.places:
+        if p.capital and p.owner:
+            out[p.owner].add(ctx.place_hex[p.id])
+    for sd in v.sudden_death:
+        for s in ctx.sides:
+            if s != sd.captured_by:
+                out[s].add(ctx.place_hex[sd.place])
+    for o in v.objectives:
+        for s in ctx.sides:
+            if s != o.side:
+                out[s].add(ctx.place_hex[o.place])
+    return out
 
 
 PLAYERS = {"random": RandomPlayer, "simple": SimplePlayer}
