@@ -913,3 +913,25 @@ def test_an_attack_that_has_been_made_cannot_be_repeated(tmp_path):
         act(g, "attack 2,1 from 1,1")
     with pytest.raises(IllegalAction, match="has attacked this phase"):
         act(g, "move jp 0,1")
+
+
+# =============================================================================================
+# rail repair by side
+
+
+@pytest.mark.parametrize("repair,expected_broken", [(1, 2), ({"japan": 2, "china": 0}, 1), ({"japan": 0, "china": 5}, 3)])
+def test_rail_repair_is_by_side_next_to_working_rail(tmp_path, repair, expected_broken):
+    """Broken hexsides next to a side's working rail, between hexes it holds, are rebuilt at its
+    rate per turn; a side with rate 0 rebuilds nothing (the Chinese do not mend their demolitions)."""
+    ctx = world(tmp_path, cols=7, rows=3, default_control="japan",
+                places=[place("west", 0, 1, owner="japan", supply_source=True), place("east", 6, 1, owner="japan"),
+                        place("cut_a", 2, 1, owner="japan"), place("cut_b", 5, 1, owner="japan")],
+                railways=[{"id": "line", "path": ["west", (1, 1), "cut_a", (3, 1), (4, 1), "cut_b", "east"],
+                           "broken": [{"from": "cut_a", "to": "cut_b"}]}],
+                units=[unit("jp", "japan", 0, 1), unit("cn", "china", 6, 0)],
+                rules_overrides={"rail": {"move_cost": {"foot": 0.5, "motor": 0.5}, "repair_per_turn": repair}})
+    g = new_game(ctx)
+    broken = lambda: int((g.state.rail == 2).sum()) // 2  # noqa: E731  (each hexside is stored twice)
+    assert broken() == 3
+    end_turn(g)
+    assert broken() == expected_broken

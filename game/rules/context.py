@@ -88,7 +88,8 @@ class Context:
         self.rail_cost = self._line_cost(rules.rail)
         self.road_cost = self._line_cost(rules.road)
         self.strategic_hexes = rules.rail.strategic_hexes if rules.rail else 0
-        self.repair_per_turn = rules.rail.repair_per_turn if rules.rail else 0
+        repair = rules.rail.repair_per_turn if rules.rail else 0
+        self.repair_per_turn = [int(repair.get(side, 0) if isinstance(repair, dict) else repair) for side in self.sides]
         # static part of the step costs per class (terrain + river, or road), as lists for the
         # Python loops of path searches; rail, enemy units and interdiction are added per board
         self.static_step: list[list[list[float]]] = []

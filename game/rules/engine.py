@@ -646,11 +646,10 @@ def _attrition(ctx: Context, state: GameState) -> None:
 
 
 def _repair_rail(ctx: Context, state: GameState) -> None:
-    per_turn = ctx.repair_per_turn
-    if per_turn <= 0:
-        return
     nb = ctx.neighbours
-    for side in range(len(ctx.sides)):
+    for side, per_turn in enumerate(ctx.repair_per_turn):
+        if per_turn <= 0:
+            continue
         own = state.control == side
         intact_here = (state.rail == 1).any(axis=1)
         broken = np.argwhere(state.rail == 2)

@@ -211,7 +211,8 @@ class Place(Strict):
     hex: OffsetHex | None = None
     kind: PlaceKind = "town"
     owner: Id | None = Field(None, description="side holding it at the start")
-    vp: int = Field(0, ge=0, le=1000, description="victory points for holding it")
+    vp: int = Field(0, ge=0, le=1000, description="the place's importance to players and AIs (the score counts "
+                                                  "victory.objectives)")
     supply_source: bool = False
     capital: bool = False
     fortification: int = Field(0, ge=0, le=5)
@@ -281,7 +282,8 @@ class LineRules(Strict):
 
 class RailRules(LineRules):
     strategic_hexes: int = Field(0, ge=0, le=500, description="hexes a unit may travel by strategic rail move")
-    repair_per_turn: int = Field(0, ge=0, le=100, description="broken rail hexes a side repairs per turn")
+    repair_per_turn: Annotated[int, Field(ge=0, le=100)] | dict[Id, Annotated[int, Field(ge=0, le=100)]] = Field(
+        0, description="broken rail hexsides a side repairs per turn: one number for every side, or per side id")
 
 
 class UnitType(Strict):

@@ -157,6 +157,9 @@ class Checker:
             if t.water and t.move_cost:
                 self.report(("rules", "terrain", k, "move_cost"), f"terrain '{t.id}' is water but has move "
                                                                   "costs; water cannot be entered by land units")
+        if rules.rail is not None and isinstance(rules.rail.repair_per_turn, dict) and self.sides is not None:
+            for side in rules.rail.repair_per_turn:
+                self.ref(side, self.sides, "side", ("rules", "rail", "repair_per_turn", side))
         for name in ("rail", "road"):
             line = getattr(rules, name)
             if line is not None:
