@@ -78,12 +78,14 @@ import gzip
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from game.atomic import write_text_atomic  # noqa: E402  (the project's atomic writer)
 from numpy.typing import NDArray
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -670,32 +672,6 @@ def replace_generated_block(text: str, block: str) -> str:
     if newline != "\n":
         block = block.replace("\n", newline)
     return "".join(lines[:b + 1]) + block + "".join(lines[e:])
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``
-    (keeping the file's permission bits)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def stats_table(codes: NDArray) -> str:
