@@ -123,6 +123,7 @@ class Context:
             cover = self.hm.distances_from(i) * km <= b.range_km
             self.air_bases[b.id] = AirBaseInfo(b.id, self.side_index[b.side], i, cover, b.air_support_shift,
                                                b.interdiction)
+        self._air_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.regions = {r.id: r for r in scenario.regions}
         self.region_mask = dict(smap.region_masks)
         self.tracks = {t.id: t for t in scenario.tracks}
@@ -150,6 +151,27 @@ class Context:
     def _line_cost(self, spec: model.LineRules | None) -> np.ndarray:
         """Cost per hex along a rail or road, per movement class (inf: the class cannot use it)."""
         return np.array([spec.move_cost.get(c, INF) if spec else INF for c in self.classes])
+
+    def air_layers(self, active: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(cover, interdicted) for a set of active air bases: cover[s, i] is side s's best air
+        support shift over hex i, interdicted[s, i] whether hex i lies in an enemy base's range.
+        Cached: the layers change only when a base is activated, evacuated or destroyed."""
+        cached = self._air_cache.get(active)
+        if cached is None:
+            sides = len(self.sides)
+            cover = np.zeros((sides, self.n), dtype=np.int16)
+            interdicted = np.zeros((sides, self.n), dtype=bool)
+            for base_id in active:
+                base = self.air_bases[base_id]
+                cover[base.side] = np.maximum(cover[base.side], np.where(base.cover, base.support_shift, 0))
+                if base.interdiction:
+                    for s in range(sides):
+                        if s != base.side:
+                            interdicted[s] |= base.cover
+            cover.setflags(write=False)
+            interdicted.setflags(write=False)
+            cached = self._air_cache[active] = (cover, interdicted)
+        return cached
 
     # -- calendar ------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .context import Context
-from .state import GameState, Unit
+from .state import ACTIVE, GameState, Unit
 
 INF = np.inf
 
@@ -43,29 +43,22 @@ class Board:
 def make_board(ctx: Context, state: GameState) -> Board:
     sides = len(ctx.sides)
     occupied = np.zeros((sides, ctx.n), dtype=np.int16)
-    exerts = np.zeros((sides, ctx.n), dtype=bool)
+    exerting: list[list[int]] = [[] for _ in range(sides)]
+    types = ctx.unit_types
     for u in state.units.values():
-        if u.on_map:
+        if u.status == ACTIVE and u.hex >= 0:
             occupied[u.side, u.hex] += 1
-            if ctx.unit_types[u.type].zoc and not u.disrupted:
-                exerts[u.side, u.hex] = True
-    nb = ctx.neighbours
-    valid = nb >= 0
+            if types[u.type].zoc and not u.disrupted:
+                exerting[u.side].append(u.hex)
+    # a hex is in side s's zone when a neighbour holds an s unit exerting one; adjacency is
+    # symmetric, so the zone is the neighbours of those units' hexes (work per unit, not per hex)
     zoc = np.zeros((sides, ctx.n), dtype=bool)
     for s in range(sides):
-        src = exerts[s]
-        # a hex is in side s's zone when one of its neighbours holds an s unit exerting one
-        zoc[s] = (src[np.where(valid, nb, 0)] & valid).any(axis=1)
-    interdicted = np.zeros((sides, ctx.n), dtype=bool)
-    cover = np.zeros((sides, ctx.n), dtype=np.int16)
-    for base_id, base in ctx.air_bases.items():
-        if not state.air_active.get(base_id, False):
-            continue
-        cover[base.side] = np.maximum(cover[base.side], np.where(base.cover, base.support_shift, 0))
-        if base.interdiction:
-            for s in range(sides):
-                if s != base.side:
-                    interdicted[s] |= base.cover
+        if exerting[s]:
+            near = ctx.neighbours[exerting[s]].ravel()
+            zoc[s, near[near >= 0]] = True
+    active = tuple(b for b in ctx.air_bases if state.air_active.get(b, False))
+    cover, interdicted = ctx.air_layers(active)
     return Board(occupied, zoc, interdicted, cover)
 
 
