@@ -152,8 +152,9 @@ def _attack_options(ctx: Context, state: GameState, board: Board, side: int):
 # applying actions
 
 
-def check(ctx: Context, state: GameState, action: Action) -> str | None:
-    """Why `action` is illegal now, or None when it is legal."""
+def check(ctx: Context, state: GameState, action: Action, board: Board | None = None) -> str | None:
+    """Why `action` is illegal now, or None when it is legal (`board`: the current one, if the
+    caller has it)."""
     if state.phase != "operations":
         return "the game is over"
     side = side_to_move(ctx, state)
@@ -176,7 +177,7 @@ def check(ctx: Context, state: GameState, action: Action) -> str | None:
         col, row = action.to
         if not ctx.hm.contains(col, row):
             return f"hex {col},{row} is off the map"
-        board = make_board(ctx, state)
+        board = board or make_board(ctx, state)
         j = ctx.hm.index(col, row)
         if isinstance(action, Move):
             if j in reach(ctx, state, u, board):
@@ -190,7 +191,7 @@ def check(ctx: Context, state: GameState, action: Action) -> str | None:
         col, row = action.target
         if not ctx.hm.contains(col, row):
             return f"hex {col},{row} is off the map"
-        board = make_board(ctx, state)
+        board = board or make_board(ctx, state)
         t = ctx.hm.index(col, row)
         if not enemy_mask(board, side, "occupied")[t]:
             return f"there is no enemy unit at {ctx.hex_name(t)}"
@@ -331,11 +332,12 @@ def _attackers(ctx: Context, state: GameState, action: Attack, side: int) -> lis
 
 def preview(ctx: Context, state: GameState, action: Attack) -> Assessment:
     """The odds and full outcome distribution of a legal attack (no randomness, no change)."""
-    reason = check(ctx, state, action)
+    board = make_board(ctx, state)
+    reason = check(ctx, state, action, board)
     if reason is not None:
         raise IllegalAction(f"illegal action '{action}': {reason}")
     side = side_to_move(ctx, state)
-    return assess(ctx, state, make_board(ctx, state), ctx.hm.index(*action.target), _attackers(ctx, state, action, side))
+    return assess(ctx, state, board, ctx.hm.index(*action.target), _attackers(ctx, state, action, side))
 
 
 def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
