@@ -17,6 +17,8 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from .diagnostics import InputError
+
 EXIT_OK, EXIT_INPUT, EXIT_NOT_BUILT, EXIT_BUG = 0, 1, 2, 70
 
 NOT_BUILT = {
@@ -133,7 +135,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_diagnostics(exc: "InputError") -> int:
+def _print_diagnostics(exc: InputError) -> int:
     for d in exc.diagnostics:
         print(d.format(), file=sys.stderr)
     return EXIT_INPUT

@@ -85,7 +85,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from game.atomic import write_text_atomic  # noqa: E402  (the project's atomic writer)
+from game.atomic import write_text_atomic  # noqa: E402,F401  (the project's atomic writer, used by build_map.py)
 from numpy.typing import NDArray
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
