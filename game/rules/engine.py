@@ -364,7 +364,7 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
         for u in [x for x in defenders if x.status == ACTIVE]:
             if hold:
                 lost_d += _lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * r.defender_retreat), "combat")
-                notes.append(f"{u.name} holds the town")
+                notes.append(f"{u.name} holds its position")
                 continue
             if r.rout:
                 lost_d += _lose(ctx, state, u, loss_of(u.strength, combat.rout_loss), "combat")
@@ -398,7 +398,7 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
             best.hex = target
             notes.append(f"{best.name} advances")
             _take_hex(ctx, state, target, side)
-    text = (f"{ctx.sides[side].title()} attacks {ctx.hex_name(target)} at {a.column_label} "
+    text = (f"{ctx.scenario.meta.sides[side].name} attacks {ctx.hex_name(target)} at {a.column_label} "
             f"(rolled {roll + 1}): {r.description or rid}; losses {lost_a:,} attacking, {lost_d:,} defending"
             + (". " + "; ".join(notes) if notes else ""))
     _log(ctx, state, "combat", text)
@@ -415,6 +415,7 @@ def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: lis
     c = ctx.class_index[ctx.unit_types[u.type].movement_class]
     room = ctx.rules.stacking.max_units
     visited = {u.hex}
+    away = np.min([ctx.hm.distances_from(a) for a in away_from], axis=0) if away_from else np.zeros(ctx.n, int)
     for step in range(hexes):
         board = make_board(ctx, state)
         enemy = enemy_mask(board, u.side, "occupied")
@@ -430,8 +431,7 @@ def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: lis
                 continue
             if j in ctx.place_at and state.control[j] not in (u.side, -1):
                 continue  # beaten troops do not fall back into an enemy-held town
-            away = min(ctx.hm.distances_from(a)[j] for a in away_from) if away_from else 0
-            key = (int(away), int(state.control[j] == u.side), -j)
+            key = (int(away[j]), int(state.control[j] == u.side), -j)
             if best_key is None or key > best_key:
                 best, best_key = j, key
         if best < 0:
