@@ -44,11 +44,12 @@ class SimplePlayer:
     def __init__(self, seed: int = 0, min_ratio: float = 1.5):
         self.rng = np.random.default_rng(seed)
         self.min_ratio = min_ratio
-        self._done: set[tuple[int, str]] = set()
+        self._done: set[tuple[int, str]] = set()  # (turn and phase, unit) already considered for a move
+        self._vital: tuple[object, dict[str, set[int]]] | None = None  # (context, vital hexes per side)
 
     def _garrisons(self, game: Game, side: int) -> set[int]:
         """Vital hexes the side holds now (computed once per scenario, filtered by owner)."""
-        if not hasattr(self, "_vital") or self._vital[0] is not game.ctx:
+        if self._vital is None or self._vital[0] is not game.ctx:
             self._vital = (game.ctx, _vital_places(game.ctx))
         name = game.ctx.sides[side]
         return {h for h in self._vital[1][name] if game.state.control[h] == side}
