@@ -511,7 +511,7 @@ def _disarm_check(ctx: Context, state: GameState, u: Unit, rate: str) -> None:
         effects = region.effects.get(ctx.sides[u.side])
         chance = getattr(effects, rate, 0.0) if effects else 0.0
         if chance > 0 and state.rng.random() < chance:
-            men = _lose(ctx, state, u, loss_of(u.strength, effects.disarm_fraction), region.loss_cause)
+            men = _lose(ctx, state, u, loss_of(u.strength, effects.disarm_fraction), "disarmed")
             _log(ctx, state, "famine", f"peasants disarm {men:,} men of {u.name}")
 
 

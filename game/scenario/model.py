@@ -35,8 +35,8 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64,
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="a colour as '#rrggbb'")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
-LOSS_CAUSES = ("combat", "attrition", "famine", "disease", "surrender", "air")
-LossCause = Literal["combat", "attrition", "famine", "disease", "surrender", "air"]
+LOSS_CAUSES = ("combat", "attrition", "famine", "disease", "surrender", "air", "disarmed")
+LossCause = Literal["combat", "attrition", "famine", "disease", "surrender", "air", "disarmed"]
 
 
 def _latlon(value: Any) -> tuple[float, float]:
@@ -667,12 +667,25 @@ class Victory(Strict):
 
 
 class HistoryMark(Strict):
+    """A historical benchmark the balance report sets beside the games' distribution."""
+
     id: Id
     name: str
-    kind: Literal["capture", "event", "corridor", "losses"]
+    kind: Literal["capture", "event", "corridor", "losses", "ratio", "held"] = Field(
+        description="capture: the date `side` takes `place`; event: the date `event` fires; corridor: the date "
+                    "it opens; losses: `side`'s losses (of `causes`, default all); ratio: the first benchmark "
+                    "in `of` divided by the second; held: `place` is never taken from `side`")
     place: Id | None = None
     side: Id | None = None
     event: Id | None = None
+    causes: list[LossCause] = Field([], description="losses: the ledger causes to count (default: all)")
+    of: list[Id] = Field([], description="ratio: two 'losses' benchmark ids, numerator then denominator")
+    accept_from: dt.date | float | None = Field(None, description="calibration: the games' median must not fall "
+                                                                  "before this (a date or a number)")
+    accept_to: dt.date | float | None = Field(None, description="calibration: the games' median must not fall "
+                                                                "after this (a date or a number)")
+    accept_share: float | None = Field(None, ge=0, le=1, description="calibration: the least share of games in "
+                                                                     "which it happens at all (held: is kept)")
     date: dt.date | None = None
     earliest: dt.date | None = None
     latest: dt.date | None = None

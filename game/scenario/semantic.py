@@ -449,9 +449,23 @@ class Checker:
                     self.report(p, "an 'event' benchmark needs an 'event'")
                 else:
                     self.ref(h.event, events, "event", p + ("event",))
+            if h.kind == "held" and h.place is None:
+                self.report(p, "a 'held' benchmark needs a 'place'")
+            elif h.kind == "held" and self.s.get("map") is not None:
+                self.ref(h.place, self.places, "place", p + ("place",))
+            if h.kind == "ratio":
+                kinds = {m.id: m.kind for _, m in self.each("history")}
+                if len(h.of) != 2:
+                    self.report(p + ("of",), "a 'ratio' benchmark needs 'of' with two 'losses' benchmark ids")
+                for j, other in enumerate(h.of):
+                    if kinds.get(other) != "losses":
+                        self.report(p + ("of", j), f"'{other}' is not a 'losses' benchmark"
+                                    + did_you_mean(other, [m for m, k in kinds.items() if k == "losses"]))
             if self.s.get("meta") is not None:
                 self.ref(h.side, self.sides, "side", p + ("side",))
-            if h.date is None and h.earliest is None and h.latest is None and h.value is None:
+            if h.kind == "held" and h.value is None and h.date is None:
+                pass  # 'held' needs no date: it asks that a place is never taken
+            elif h.date is None and h.earliest is None and h.latest is None and h.value is None:
                 self.report(p, "a benchmark needs a 'date' (or 'earliest'/'latest', or a 'value')")
             if h.earliest and h.latest and h.earliest > h.latest:
                 self.report(p + ("earliest",), "earliest is after latest")

@@ -1,0 +1,28 @@
+"""Computer players: the random player, the simple greedy player and the operational AI with
+YAML profiles. Every player follows :class:`game.rules.players.Player`."""
+
+from __future__ import annotations
+
+from ..rules.context import Context
+from ..rules.players import PLAYERS, Player
+
+BUILTIN = ("random", "simple")
+
+
+def player_seed(game_seed: int, side_index: int) -> int:
+    """The seed of a side's player generator, derived from the game's seed (never the game's own
+    generator), so a game is replayed from its seed alone."""
+    return game_seed * 1000 + side_index + 1
+
+
+def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
+    """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file)."""
+    if profile in PLAYERS:
+        return PLAYERS[profile](seed=seed)
+    raise ValueError(f"unknown player profile '{profile}'")
+
+
+def make_players(ctx: Context, profiles: dict[str, str], game_seed: int) -> dict[str, Player]:
+    """One player per side (a side missing from `profiles` gets 'default')."""
+    return {side: make_player(ctx, side, profiles.get(side, "default"), player_seed(game_seed, k))
+            for k, side in enumerate(ctx.sides)}
