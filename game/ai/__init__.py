@@ -9,6 +9,10 @@ from ..rules.players import PLAYERS, Player
 BUILTIN = ("random", "simple")
 
 
+class ProfileError(ValueError):
+    """An unknown profile name or a bad profile file; the message says what is wrong."""
+
+
 def player_seed(game_seed: int, side_index: int) -> int:
     """The seed of a side's player generator, derived from the game's seed (never the game's own
     generator), so a game is replayed from its seed alone."""
@@ -19,7 +23,7 @@ def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
     """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file)."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
-    raise ValueError(f"unknown player profile '{profile}'")
+    raise ProfileError(f"unknown player profile '{profile}' (expected one of: {', '.join(PLAYERS)}, or a YAML file)")
 
 
 def make_players(ctx: Context, profiles: dict[str, str], game_seed: int) -> dict[str, Player]:
