@@ -590,7 +590,7 @@ def test_peasants_disarm_an_unsupplied_unit_in_the_famine(tmp_path):
     # 10% attrition (1,000), then disarmament: 30% of the 9,000 left (2,700)
     assert units["cn_in"].strength == 6300
     assert units["cn_out"].strength == 10000  # unsupplied but outside the region
-    assert losses(g, "china") == {"famine": 3700}
+    assert losses(g, "china") == {"famine": 1000, "disarmed": 2700}
     assert any(e.kind == "famine" and "disarm 2,700" in e.text for e in g.state.log)
 
 
@@ -614,7 +614,7 @@ def test_peasants_disarm_a_unit_retreating_in_the_famine(tmp_path):
     act(g, "attack 2,1 from 1,1")
     assert pos(ctx, g.state, "cn") == (3, 1)
     assert g.state.units["cn"].strength == 9000 - 2700
-    assert losses(g, "china") == {"combat": 1000, "famine": 2700}
+    assert losses(g, "china") == {"combat": 1000, "disarmed": 2700}
 
 
 def test_a_unit_destroyed_by_famine_is_destroyed_once(tmp_path):

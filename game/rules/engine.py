@@ -19,6 +19,7 @@ A turn (``meta.days_per_turn`` days, real dates):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -88,13 +89,13 @@ def side_to_move(ctx: Context, state: GameState) -> int:
 # legal actions
 
 
-def legal_actions(ctx: Context, state: GameState) -> list[Action]:
+def legal_actions(ctx: Context, state: GameState, board: Board | None = None) -> list[Action]:
     """Every action the side to move may take now, in a fixed order (moves, rail moves,
     entrenching, attacks, end). Empty when the game is over."""
     if state.phase != "operations":
         return []
     side = side_to_move(ctx, state)
-    board = make_board(ctx, state)
+    board = board or make_board(ctx, state)
     off = ctx.offsets.__getitem__
     actions: list[Action] = []
     units = state.side_units(side)
@@ -110,6 +111,55 @@ def legal_actions(ctx: Context, state: GameState) -> list[Action]:
             actions.append(Attack(off(target), tuple(off(h) for h in hexes)))
     actions.append(EndPhase())
     return actions
+
+
+class LegalActions(Sequence):
+    """The legal actions of the side to move, for one state, built only as far as asked.
+
+    It is a sequence (in :func:`legal_actions` order), so a player may list, index or count it;
+    listing every move of every unit costs a path search per unit, so a player that knows what it
+    wants asks instead whether an action is in it (``action in actions``, one check) or for one
+    unit's moves (:meth:`moves`). Valid until the next action is applied.
+    """
+
+    def __init__(self, ctx: Context, state: GameState):
+        self.ctx, self.state = ctx, state
+        self._board: Board | None = None
+        self._all: list[Action] | None = None
+
+    @property
+    def board(self) -> Board:
+        if self._board is None:
+            self._board = make_board(self.ctx, self.state)
+        return self._board
+
+    def _list(self) -> list[Action]:
+        if self._all is None:
+            self._all = legal_actions(self.ctx, self.state, self.board)
+        return self._all
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __getitem__(self, k):
+        return self._list()[k]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __contains__(self, action) -> bool:
+        if self._all is not None:
+            return action in self._all
+        return isinstance(action, Action) and self.state.phase == "operations" and \
+            check(self.ctx, self.state, action, self.board) is None
+
+    def moves(self, unit_id: str) -> list[Move]:
+        """The legal ordinary moves of one unit."""
+        u = self.state.units.get(unit_id)
+        if u is None or u.side != side_to_move(self.ctx, self.state) or self.state.phase != "operations":
+            return []
+        off = self.ctx.offsets
+        return [Move(u.id, off[j]) for j in sorted(reach(self.ctx, self.state, u, self.board))]
 
 
 def _can_entrench(ctx: Context, u: Unit) -> bool:
@@ -244,8 +294,9 @@ class Game:
     def new(cls, ctx: Context, seed: int) -> "Game":
         return cls(ctx, new_game(ctx, seed))
 
-    def legal_actions(self) -> list[Action]:
-        return legal_actions(self.ctx, self.state)
+    def legal_actions(self) -> LegalActions:
+        """The legal actions now, as a lazily built sequence (see :class:`LegalActions`)."""
+        return LegalActions(self.ctx, self.state)
 
     def apply(self, action: Action) -> list[LogEntry]:
         return apply(self.ctx, self.state, action)

@@ -30,7 +30,7 @@ class RandomPlayer:
         self.end_bias = end_bias
 
     def choose(self, game: Game, actions: Sequence[Action]) -> Action:
-        if len(actions) == 1 or self.rng.random() < self.end_bias:
+        if self.rng.random() < self.end_bias or len(actions) == 1:
             return actions[-1]
         return actions[int(self.rng.integers(len(actions) - 1))]
 

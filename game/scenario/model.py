@@ -695,6 +695,27 @@ class HistoryMark(Strict):
     source: str | None = None
 
 
+class AIAxis(Strict):
+    """One line of advance for an offensive AI: its units take the objectives in order."""
+
+    name: str
+    formations: list[str] = Field([], description="units of these formations fight on this axis")
+    units: list[Id] = Field([], description="units (by id) that fight on this axis")
+    objectives: list[Id] = Field(min_length=1, description="places to take, in order")
+    start: dt.date | None = Field(None, description="the axis holds its ground before this date")
+    end: dt.date | None = Field(None, description="the axis stops advancing after this date")
+
+
+class AIPlan(Strict):
+    """What the computer player of a side knows about the campaign: its role, its axes of
+    advance and the places it must keep garrisoned. Personality (aggression, caution) lives in
+    the AI profiles, not here."""
+
+    role: Literal["offensive", "defensive"] = "defensive"
+    axes: list[AIAxis] = []
+    hold: list[Id] = Field([], description="places to keep garrisoned, most important first")
+
+
 # ---------------------------------------------------------------------------------------------
 
 class Scenario(Strict):
@@ -712,6 +733,7 @@ class Scenario(Strict):
     events: list[Event] = []
     victory: Victory
     history: list[HistoryMark] = []
+    ai: dict[Id, AIPlan] = Field({}, description="per side: the computer player's plan")
 
 
 SECTIONS = tuple(Scenario.model_fields)

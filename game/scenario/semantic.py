@@ -126,6 +126,7 @@ class Checker:
         self.check_events()
         self.check_victory()
         self.check_history()
+        self.check_ai()
         return self.map
 
     def check_meta(self) -> None:
@@ -472,6 +473,30 @@ class Checker:
             for key in ("date", "earliest", "latest"):
                 value = getattr(h, key)
                 self.in_campaign(value, p + (key,), f"history benchmark {key}", "warning")
+
+
+    def check_ai(self) -> None:
+        plans = self.s.get("ai") or {}
+        formations = {u.formation for u, _, _ in self.all_units() if u.formation}
+        unit_ids = [u.id for u, _, _ in self.all_units()]
+        for side, plan in plans.items():
+            p = ("ai", side)
+            if self.s.get("meta") is not None:
+                self.ref(side, self.sides, "side", p)
+            for k, place in enumerate(plan.hold):
+                self.ref(place, self.places, "place", p + ("hold", k))
+            for a, axis in enumerate(plan.axes):
+                q = p + ("axes", a)
+                for k, place in enumerate(axis.objectives):
+                    self.ref(place, self.places, "place", q + ("objectives", k))
+                for k, uid in enumerate(axis.units):
+                    self.ref(uid, unit_ids, "unit", q + ("units", k))
+                for k, f in enumerate(axis.formations):
+                    if f not in formations:
+                        self.report(q + ("formations", k), f"no unit belongs to formation '{f}'"
+                                    f"{did_you_mean(f, formations)}", "warning")
+                if axis.start and axis.end and axis.start > axis.end:
+                    self.report(q + ("end",), "the axis ends before it starts")
 
 
 _TRIGGER = TypeAdapter(model.Trigger)
