@@ -3,8 +3,11 @@ YAML profiles. Every player follows :class:`game.rules.players.Player`."""
 
 from __future__ import annotations
 
+from ..diagnostics import InputError
 from ..rules.context import Context
 from ..rules.players import PLAYERS, Player
+from .operational import OperationalAI
+from .profile import load_profile
 
 BUILTIN = ("random", "simple")
 
@@ -23,7 +26,11 @@ def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
     """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file)."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
-    raise ProfileError(f"unknown player profile '{profile}' (expected one of: {', '.join(PLAYERS)}, or a YAML file)")
+    try:
+        loaded = load_profile(profile)
+    except InputError as exc:
+        raise ProfileError(str(exc)) from exc
+    return OperationalAI(loaded, seed=seed)
 
 
 def make_players(ctx: Context, profiles: dict[str, str], game_seed: int) -> dict[str, Player]:

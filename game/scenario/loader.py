@@ -53,8 +53,12 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def load_scenario(path: str | Path, *, root: str | Path | None = None) -> LoadResult:
-    """Load, merge and structurally validate a scenario; never raises for bad input."""
+def load_scenario(path: str | Path, *, root: str | Path | None = None,
+                  overrides: typing.Mapping[str, object] | None = None) -> LoadResult:
+    """Load, merge and structurally validate a scenario; never raises for bad input.
+
+    `overrides` ({dotted path: value}, see :mod:`game.balance.overrides`) are applied to the
+    merged document before validation; a path that leads nowhere is a diagnostic."""
     path = Path(path)
     result = LoadResult(path=path, shown=str(path))
     try:
@@ -68,6 +72,13 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None) -> LoadRe
         result.diagnostics.error(at, "a scenario file must be a mapping of sections "
                                      f"(expected keys such as {one_of(model.SECTIONS, 6)})")
         return result
+    if overrides:
+        from ..balance.overrides import OverrideError, apply_overrides
+        try:
+            result.raw = apply_overrides(result.raw, overrides)
+        except OverrideError as exc:
+            result.diagnostics.error(exc.pos, str(exc))
+            return result
     validate_structure(result.raw, result)
     return result
 

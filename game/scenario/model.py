@@ -714,6 +714,7 @@ class AIPlan(Strict):
     role: Literal["offensive", "defensive"] = "defensive"
     axes: list[AIAxis] = []
     hold: list[Id] = Field([], description="places to keep garrisoned, most important first")
+    static_types: list[Id] = Field([], description="unit types that hold their ground (garrisons, militia)")
 
 
 # ---------------------------------------------------------------------------------------------

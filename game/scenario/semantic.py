@@ -485,6 +485,10 @@ class Checker:
                 self.ref(side, self.sides, "side", p)
             for k, place in enumerate(plan.hold):
                 self.ref(place, self.places, "place", p + ("hold", k))
+            rules = self.s.get("rules")
+            for k, t in enumerate(plan.static_types):
+                if rules is not None:
+                    self.ref(t, [x.id for x in rules.unit_types], "unit type", p + ("static_types", k))
             for a, axis in enumerate(plan.axes):
                 q = p + ("axes", a)
                 for k, place in enumerate(axis.objectives):

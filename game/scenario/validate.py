@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from .build import ScenarioMap
 from .loader import LoadResult, load_scenario
@@ -39,8 +40,9 @@ class Validation:
                 f"{based}; {warnings} warning(s)")
 
 
-def validate_file(path: str | Path, *, root: str | Path | None = None) -> Validation:
-    result = load_scenario(path, root=root)
+def validate_file(path: str | Path, *, root: str | Path | None = None,
+                  overrides: Mapping[str, object] | None = None) -> Validation:
+    result = load_scenario(path, root=root, overrides=overrides)
     built = None
     if result.raw is not None and result.sections:
         built = check_semantics(result)

@@ -1,0 +1,349 @@
+"""The operational AI: one player for both roles, driven by the scenario's ``ai`` plan and a profile.
+
+A phase is planned in rounds, re-reading the state after every action it takes:
+
+1. **attacks** by stacks already in contact (sieges go on turn after turn);
+2. **moves**, one unit at a time, front units first, each to the hex of its reach that scores
+   best: distance to its goal (a cost field over the map, with railways), plus a price for
+   ending out of own supply and for standing where the enemy could attack at bad odds;
+3. **attacks** by the stacks that have just closed in;
+4. **entrenching** for units in contact or holding a place; then the phase ends.
+
+Offensive role (Japan in Ichi-Go): units of each axis take the axis' objectives in order,
+riding the railways (the cost field runs along them); a unit out of supply for
+``regroup_turns`` falls back to its supply instead of advancing; the places of ``hold`` keep a
+garrison. Defensive role (China): the places of ``hold`` keep their garrisons to the last;
+other units stand and dig in, fall back when the enemy could attack them at ``retreat_odds``
+(trading space for time and preserving the army), move up as reserves behind threatened places,
+and counter-attack units that are out of supply or weak (``counter_odds``).
+
+The AI reads the state through the rules' own functions (reach, assess, trace) and returns only
+actions the rules allow; it has its own generator, used only to break ties.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from ..rules.actions import Action, Attack, EndPhase, Entrench, Move
+from ..rules.combat import assess, unit_strength
+from ..rules.context import Context
+from ..rules.engine import Game, _can_entrench, _eligible_attacker, side_to_move, trace
+from ..rules.movement import Board, enemy_mask, make_board, reach
+from ..rules.state import GameState, Unit
+from ..scenario import model
+from .profile import Profile
+
+_FIELDS: dict[tuple, np.ndarray] = {}  # (scenario hash, class, targets) -> cost-to-goal field, shared by all games
+_GRAPHS: dict[tuple, csr_matrix] = {}
+_RINGS: dict[str, np.ndarray] = {}
+
+
+def _graph(ctx: Context, c: int) -> csr_matrix:
+    """The reversed movement graph of a class: edge j -> i costs a step from i into j (terrain,
+    rivers, roads), so a search from the goals gives cost-to-goal. Railway edges cost a quarter
+    less: the rail is the axis of advance (and of supply), but a line the enemy holds is fought
+    for hex by hex, not ridden."""
+    key = (ctx.content_hash or id(ctx), c)
+    if key not in _GRAPHS:
+        step = np.array(ctx.static_step[c], dtype=float)
+        step = np.where(ctx.has_rail & np.isfinite(step), step * 0.75, step)
+        nb = ctx.neighbours
+        i, d = np.nonzero((nb >= 0) & np.isfinite(step))
+        j = nb[i, d]
+        _GRAPHS[key] = csr_matrix((step[i, d] + 1e-6, (j, i)), shape=(ctx.n, ctx.n))
+    return _GRAPHS[key]
+
+
+def cost_field(ctx: Context, c: int, targets: tuple[int, ...]) -> np.ndarray:
+    """Movement cost from every hex to the nearest of `targets` for movement class `c`, ignoring
+    units (cached per scenario for the whole process)."""
+    key = (ctx.content_hash or id(ctx), c, targets)
+    field = _FIELDS.get(key)
+    if field is None:
+        field = dijkstra(_graph(ctx, c), directed=True, indices=list(targets), min_only=True)
+        if len(_FIELDS) > 4096:
+            _FIELDS.clear()
+        _FIELDS[key] = field
+    return field
+
+
+def _rings(ctx: Context) -> np.ndarray:
+    """(n, 19) indices of every hex within two hexes of each hex; n (a zero slot) pads."""
+    key = ctx.content_hash or str(id(ctx))
+    if key not in _RINGS:
+        nb = np.where(ctx.neighbours >= 0, ctx.neighbours, ctx.n)
+        nb_pad = np.vstack([nb, np.full((1, 6), ctx.n)])
+        second = nb_pad[nb].reshape(ctx.n, 36)
+        _RINGS[key] = np.hstack([np.arange(ctx.n)[:, None], nb, second])
+    return _RINGS[key]
+
+
+class OperationalAI:
+    """A competent player for either role, following the scenario's plan for its side."""
+
+    def __init__(self, profile: Profile, seed: int = 0):
+        self.profile = profile
+        self.name = profile.name
+        self.rng = np.random.default_rng(seed)
+        self._plan_gen: Iterator[Action] | None = None
+        self._key: tuple | None = None
+
+    # -- the player protocol -----------------------------------------------------------------------
+
+    def choose(self, game: Game, actions: Sequence[Action]) -> Action:
+        state = game.state
+        key = (id(state), state.turn, state.active)
+        if key != self._key or self._plan_gen is None:
+            self._key = key
+            self._plan_gen = self._phase(game.ctx, state)
+        for action in self._plan_gen:
+            return action
+        return EndPhase()
+
+    # -- the phase ---------------------------------------------------------------------------------
+
+    def _phase(self, ctx: Context, state: GameState) -> Iterator[Action]:
+        side = side_to_move(ctx, state)
+        plan = ctx.scenario.ai.get(ctx.sides[side]) or model.AIPlan()
+        view = _PhaseView(ctx, state, side, plan, self.profile)
+        yield from self._attacks(view)
+        yield from self._moves(view)
+        yield from self._attacks(view)
+        for u in sorted(state.side_units(side), key=lambda x: x.id):
+            if _can_entrench(ctx, u) and (view.in_contact(u.hex) or u.hex in view.hold_hexes):
+                yield Entrench(u.id)
+        yield EndPhase()
+
+    def _attacks(self, view: "_PhaseView") -> Iterator[Attack]:
+        tried: set[int] = set()
+        while True:
+            best = view.best_attack(tried)
+            if best is None:
+                return
+            target, attack = best
+            tried.add(target)
+            yield attack
+
+    def _moves(self, view: "_PhaseView") -> Iterator[Move]:
+        for unit_id in view.move_order():
+            move = view.best_move(unit_id)
+            if move is not None:
+                yield move
+
+
+class _PhaseView:
+    """What the AI works out once per phase, and the per-action decisions that read it."""
+
+    def __init__(self, ctx: Context, state: GameState, side: int, plan: model.AIPlan, profile: Profile):
+        self.ctx, self.state, self.side, self.plan, self.p = ctx, state, side, plan, profile
+        self.offensive = plan.role == "offensive"
+        board = make_board(ctx, state)
+        supplied = trace(ctx, state, side, board).supplied
+        # a hex next to supply counts: the enemy's zone of control cuts the trace into a hex the
+        # unit is about to fill, and the unit's own presence will carry it on
+        nb = ctx.neighbours
+        near = (supplied[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
+        self.supplied = supplied | near
+        self.static = set(plan.static_types)
+        self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
+        self.pressure = self._enemy_pressure(board)
+        self.garrison = self._garrisons()
+        self.axis_of = self._axes()
+
+    # -- reading the state --------------------------------------------------------------------------
+
+    def board(self) -> Board:
+        return make_board(self.ctx, self.state)
+
+    def _enemy_pressure(self, board: Board) -> np.ndarray:
+        """The attack strength the enemy has within two hexes of each hex (what could hit it next)."""
+        ctx, state = self.ctx, self.state
+        strength = np.zeros(ctx.n + 1)
+        for u in state.units.values():
+            if u.on_map and u.side != self.side and ctx.unit_types[u.type].attack > 0:
+                strength[u.hex] += unit_strength(ctx, state, u, True)
+        return strength[_rings(ctx)].sum(axis=1)
+
+    def in_contact(self, h: int) -> bool:
+        enemy = enemy_mask(self.board(), self.side, "occupied")
+        return any(j >= 0 and enemy[j] for j in self.ctx.nb_list[h])
+
+    def _garrisons(self) -> set[str]:
+        """Units that stay to hold the plan's places: static troops always; others only where the
+        enemy is within reach, the weakest first (the strong ones are wanted at the front)."""
+        keep: set[str] = set()
+        ctx = self.ctx
+        for h in self.hold_hexes:
+            here = [u for u in self.state.units_at(h) if u.side == self.side]
+            keep.update(u.id for u in here if u.type in self.static)
+            if self.offensive:
+                continue  # the offensive side garrisons with its static troops only
+            here.sort(key=lambda u: (u.type not in self.static, unit_strength(ctx, self.state, u, False), u.id))
+            keep.update(u.id for u in here[: self.p.garrison])
+        return keep
+
+    def _axes(self) -> dict[str, tuple[int, ...] | None]:
+        """Each unit's goal hexes on its axis (None: no axis or the axis is not active)."""
+        ctx, state = self.ctx, self.state
+        out: dict[str, tuple[int, ...] | None] = {}
+        for u in state.side_units(self.side):
+            out[u.id] = None
+            for axis in self.plan.axes:
+                if u.id not in axis.units and u.formation not in axis.formations:
+                    continue
+                if (axis.start and state.date < axis.start) or (axis.end and state.date > axis.end):
+                    break
+                todo = [p for p in axis.objectives if state.owner.get(p) != self.side]
+                if todo:
+                    out[u.id] = (ctx.place_hex[todo[0]],)
+                break
+        return out
+
+    def _danger(self, h: int, extra_defence: float) -> float:
+        """Enemy odds against hex h if the unit joined the stack there."""
+        defence = extra_defence + sum(unit_strength(self.ctx, self.state, u, False)
+                                      for u in self.state.units_at(h) if u.side == self.side)
+        return float(self.pressure[h]) / max(defence, 0.1)
+
+    # -- moves ---------------------------------------------------------------------------------------
+
+    def move_order(self) -> list[str]:
+        """Units that may move, the ones nearest their goal first."""
+        units = [u for u in self.state.side_units(self.side)
+                 if u.on_map and not u.moved and not u.attacked and u.id not in self.garrison]
+        def key(u: Unit):
+            goal = self.axis_of.get(u.id)
+            c = self._class(u)
+            return (float(cost_field(self.ctx, c, goal)[u.hex]) if goal else 1e9, u.id)
+        return [u.id for u in sorted(units, key=key)]
+
+    def _class(self, u: Unit) -> int:
+        return self.ctx.class_index[self.ctx.unit_types[u.type].movement_class]
+
+    def _goal(self, u: Unit) -> tuple[tuple[int, ...] | None, bool]:
+        """(goal hexes, must it go there) for this unit now; None: stay unless in danger."""
+        if u.type in self.static:
+            return None, False
+        if self.offensive:
+            if u.out_of_supply >= self.p.regroup_turns and not self.supplied[u.hex]:
+                own = np.nonzero(self.supplied)[0]
+                return (tuple(int(x) for x in own[:: max(1, len(own) // 256)]) if len(own) else None), True
+            return self.axis_of.get(u.id), False
+        threatened = self._threatened_place()
+        if threatened is not None and not self._near_front(u.hex):
+            return (threatened,), False
+        return None, False
+
+    def _near_front(self, h: int) -> bool:
+        return self.pressure[h] > 0
+
+    def _threatened_place(self) -> int | None:
+        """The hold place under the heaviest enemy pressure relative to its garrison."""
+        best, best_ratio = None, 0.0
+        for h in self.hold_hexes:
+            if self.pressure[h] <= 0:
+                continue
+            ratio = self._danger(h, 0.0)
+            if ratio > best_ratio:
+                best, best_ratio = h, ratio
+        return best
+
+    def best_move(self, unit_id: str) -> Move | None:
+        ctx, state, p = self.ctx, self.state, self.p
+        u = state.units[unit_id]
+        if not u.on_map or u.moved or u.attacked:
+            return None
+        goal, must = self._goal(u)
+        board = self.board()
+        my_def = unit_strength(ctx, state, u, False)
+        here_danger = self._danger(u.hex, 0.0)
+        if goal is None:
+            if self.offensive or here_danger < p.retreat_odds:
+                return None  # hold the line
+            if u.id in self.garrison and p.hold_to_the_last:
+                return None
+        reached = reach(ctx, state, u, board)
+        if not reached:
+            return None
+        field = cost_field(ctx, self._class(u), goal) if goal else None
+        bonus = self.p.priorities
+
+        def score(h: int) -> float:
+            s = 0.0
+            if field is not None:
+                s += float(field[h])
+            if not self.supplied[h]:
+                s += p.supply_weight
+            danger = self._danger(h, my_def if h != u.hex else 0.0)
+            if danger > p.retreat_odds:
+                s += p.danger_weight * (danger - p.retreat_odds)
+            place = ctx.place_at.get(h)
+            if place is not None and bonus.get(place):
+                s -= bonus[place]
+            return s
+
+        here = score(u.hex)
+        best_h, best_s = u.hex, here
+        for h in sorted(reached):
+            s = score(h)
+            if s < best_s - 1e-9:
+                best_h, best_s = h, s
+        if best_h == u.hex or (not must and here - best_s < 0.25):
+            return None
+        return Move(u.id, ctx.offsets[best_h])
+
+    # -- attacks -------------------------------------------------------------------------------------
+
+    def best_attack(self, tried: set[int]) -> tuple[int, Attack] | None:
+        """The attack worth most now (whole adjacent stacks against one enemy hex), or None."""
+        ctx, state, p = self.ctx, self.state, self.p
+        board = self.board()
+        by_hex: dict[int, list[Unit]] = {}
+        for u in state.side_units(self.side):
+            if _eligible_attacker(ctx, u):
+                by_hex.setdefault(u.hex, []).append(u)
+        if not by_hex:
+            return None
+        enemy = enemy_mask(board, self.side, "occupied")
+        targets = sorted({j for h in by_hex for j in ctx.nb_list[h] if j >= 0 and enemy[j]} - tried)
+        minimum = p.min_odds if self.offensive else p.counter_odds
+        floor = ctx.rules.combat.min_odds_to_attack
+        best, best_value = None, 0.0
+        for t in targets:
+            sources = [h for h in ctx.nb_list[t] if h in by_hex]
+            attackers = [u for h in sources for u in by_hex[h]]
+            a = assess(ctx, state, board, t, attackers)
+            defenders = state.units_at(t)
+            weak = all(not d.supplied for d in defenders)
+            need = minimum * (0.75 if weak else 1.0)
+            if a.raw_odds < max(need, floor):
+                continue
+            value = self._attack_value(t, a, sum(d.strength for d in defenders))
+            if value > best_value:
+                best, best_value = (t, Attack(ctx.offsets[t], tuple(ctx.offsets[h] for h in sorted(sources)))), value
+        return best
+
+    def _attack_value(self, t: int, a, defending_men: int) -> float:
+        """Expected gain of an attack in thousands of men: the enemy's losses less ours (weighed by
+        caution), plus the chance of clearing the hex times what the hex is worth."""
+        ctx, p = self.ctx, self.p
+        clear = sum(o.probability for o in a.outcomes
+                    if o.defender_retreat > 0 or o.defender_loss >= defending_men)
+        worth = 0.0
+        place = ctx.place_at.get(t)
+        if place is not None:
+            goals = {g for gs in self.axis_of.values() if gs for g in gs}
+            worth = 1.0 if t in goals else 0.4
+            if self.state.owner.get(place) != self.side and ctx.scenario.ai.get(ctx.sides[self.side]) and \
+                    place in self.plan.hold:
+                worth = 1.0
+            worth += p.priorities.get(place, 0.0) / max(p.objective_value, 1.0)
+        elif self.offensive:
+            worth = 0.1
+        gain = (a.expected_defender_loss - p.caution * a.expected_attacker_loss) / 1000.0
+        return gain + clear * worth * p.objective_value * (0.5 + p.aggression)

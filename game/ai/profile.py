@@ -1,0 +1,80 @@
+"""AI profiles: the personality of a computer player, in YAML.
+
+A profile holds numbers only (how readily it attacks, how much it minds its own losses, when it
+falls back); what a side wants to take or keep comes from the scenario's ``ai`` section. Built-in
+profiles live in ``game/ai/profiles/NAME.yaml``; a profile file may name a built-in one under
+``extends:`` and override some of its values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos
+from ..yamlload import YMap, load_yaml, to_plain
+
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+
+
+class Profile(BaseModel):
+    """The tunable behaviour of the operational AI (both roles read the same profile)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "default"
+    description: str = ""
+    extends: str | None = None
+    # attacking
+    min_odds: float = Field(1.5, gt=0, description="least raw odds for a deliberate attack")
+    aggression: float = Field(0.5, ge=0, le=1, description="0: attack only sure things; 1: attack whenever it might pay")
+    caution: float = Field(1.0, ge=0, description="weight of own expected losses against the enemy's")
+    objective_value: float = Field(30.0, ge=0, description="value (in thousands of men) of taking an objective")
+    # moving
+    regroup_turns: int = Field(2, ge=0, description="offensive: a unit this many turns out of supply stops advancing")
+    supply_weight: float = Field(6.0, ge=0, description="cost (in hexes) of ending a move out of own supply")
+    danger_weight: float = Field(2.0, ge=0, description="cost (in hexes) per unit of enemy odds against the hex")
+    garrison: int = Field(1, ge=0, le=6, description="units kept in each place the side must hold")
+    # defending
+    retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
+    counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
+    hold_to_the_last: bool = Field(True, description="defensive: garrisons of places to hold never fall back")
+    priorities: dict[str, float] = Field({}, description="place id -> extra weight for taking or holding it")
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def load_profile(name_or_path: str, _seen: tuple[str, ...] = ()) -> Profile:
+    """A built-in profile by name, or a profile YAML file; InputError with file:line:col."""
+    path = Path(name_or_path)
+    if not (name_or_path.endswith((".yaml", ".yml")) or path.is_file()):
+        path = PROFILE_DIR / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise InputError(Diagnostic(Pos(name_or_path, 1, 1), f"unknown AI profile '{name_or_path}' (expected one "
+                                        f"of: {', '.join(builtin_profiles())}, random, simple, or a YAML file)"))
+    shown = str(path)
+    if str(path.resolve()) in _seen:
+        raise InputError(Diagnostic(Pos(shown, 1, 1), "profiles extend each other in a cycle"))
+    node, diags = load_yaml(path, shown)  # InputError for unreadable files and YAML syntax
+    if diags.errors:
+        raise InputError(diags.errors)
+    if not isinstance(node, YMap):
+        raise InputError(Diagnostic(Pos(shown, 1, 1), "a profile is a mapping of settings (name: value)"))
+    data = to_plain(node)
+    base: dict = {}
+    if data.get("extends"):
+        base = load_profile(str(data["extends"]), _seen + (str(path.resolve()),)).model_dump()
+    merged = {**base, **data, "name": data.get("name", path.stem)}
+    try:
+        return Profile.model_validate(merged)
+    except ValidationError as exc:
+        out = DiagnosticList()
+        for err in exc.errors():
+            key = err["loc"][0] if err["loc"] else None
+            pos = node.val_pos.get(key, node.key_pos.get(key, node.pos)) if key in data else node.pos
+            hint = f"; expected one of: {', '.join(Profile.model_fields)}" if err["type"] == "extra_forbidden" else ""
+            out.error(pos, f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}{hint}")
+        raise InputError(out.items)
