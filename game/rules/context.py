@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -197,10 +198,13 @@ def scenario_hash(scenario: model.Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_context(path: str | Path) -> Context:
-    """Validate and compile a scenario file; InputError with every diagnostic when it is bad."""
+def load_context(path: str | Path, overrides: Mapping[str, object] | None = None) -> Context:
+    """Validate and compile a scenario file; InputError with every diagnostic when it is bad.
+
+    `overrides` ({dotted path: value}) change values of the merged scenario before validation
+    (balance sweeps; see :mod:`game.balance.overrides`)."""
     path = Path(path)
-    report = validate_file(path)
+    report = validate_file(path, overrides=overrides)
     if not report.ok:
         raise InputError(report.result.diagnostics.errors)
     scenario = report.result.scenario
