@@ -149,9 +149,11 @@ class _PhaseView:
         nb = ctx.neighbours
         near = (supplied[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
         self.supplied = supplied | near
+        self.traced = supplied
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
         self.pressure = self._enemy_pressure(board)
+        self.enemy_at = enemy_mask(board, side, "occupied")
         self.garrison = self._garrisons()
         self.axis_of = self._axes()
 
@@ -200,9 +202,18 @@ class _PhaseView:
                     break
                 todo = [p for p in axis.objectives if state.owner.get(p) != self.side]
                 if todo:
-                    out[u.id] = (ctx.place_hex[todo[0]],)
+                    out[u.id] = self._objective_targets(ctx.place_hex[todo[0]])
                 break
         return out
+
+    def _objective_targets(self, h: int) -> tuple[int, ...]:
+        """Where units go to take the place at h: the place itself, or when the enemy holds it, the
+        hexes around it, so the attackers spread out, attack from several sides and cut it off
+        (encirclement) instead of queueing on one road."""
+        if not self.enemy_at[h]:
+            return (h,)
+        ring = tuple(j for j in self.ctx.nb_list[h] if j >= 0 and not self.ctx.water[j])
+        return ring + (h,)
 
     def _danger(self, h: int, extra_defence: float) -> float:
         """Enemy odds against hex h if the unit joined the stack there."""
@@ -229,15 +240,22 @@ class _PhaseView:
         """(goal hexes, must it go there) for this unit now; None: stay unless in danger."""
         if u.type in self.static:
             return None, False
+        if u.out_of_supply >= self.p.regroup_turns and not self.traced[u.hex]:
+            return self._supply_goal(), True  # regroup: back to supply before anything else
         if self.offensive:
-            if u.out_of_supply >= self.p.regroup_turns and not self.supplied[u.hex]:
-                own = np.nonzero(self.supplied)[0]
-                return (tuple(int(x) for x in own[:: max(1, len(own) // 256)]) if len(own) else None), True
             return self.axis_of.get(u.id), False
         threatened = self._threatened_place()
         if threatened is not None and not self._near_front(u.hex):
             return (threatened,), False
         return None, False
+
+    def _supply_goal(self) -> tuple[int, ...] | None:
+        """Traced hexes clear of the enemy, thinned to keep the search cheap (every fourth)."""
+        if not hasattr(self, "_supply_targets"):
+            clear = self.traced & (self.pressure <= 0)
+            own = np.nonzero(clear if clear.any() else self.traced)[0]
+            self._supply_targets = tuple(int(x) for x in own[::4]) or None
+        return self._supply_targets
 
     def _near_front(self, h: int) -> bool:
         return self.pressure[h] > 0
@@ -330,20 +348,30 @@ class _PhaseView:
 
     def _attack_value(self, t: int, a, defending_men: int) -> float:
         """Expected gain of an attack in thousands of men: the enemy's losses less ours (weighed by
-        caution), plus the chance of clearing the hex times what the hex is worth."""
-        ctx, p = self.ctx, self.p
-        clear = sum(o.probability for o in a.outcomes
-                    if o.defender_retreat > 0 or o.defender_loss >= defending_men)
+        caution), plus what the hex is worth times the expected progress towards taking it (the
+        chance of clearing it, or for a place that holds instead of retreating, the share of its
+        garrison the attack is expected to destroy: a siege)."""
+        ctx, state, p = self.ctx, self.state, self.p
+        holds = bool(ctx.fort[t] > 0 or ctx.city[t])
+        per_hex = ctx.rules.combat.hold_loss_per_hex
+        clear = defender_loss = 0.0
+        for o in a.outcomes:
+            lost = o.defender_loss
+            if o.defender_retreat and holds:
+                lost += defending_men * per_hex * o.defender_retreat
+            elif o.defender_retreat:
+                clear += o.probability
+            if lost >= defending_men:
+                clear += o.probability
+            defender_loss += o.probability * min(lost, defending_men)
+        progress = min(1.0, clear + defender_loss / max(defending_men, 1))
         worth = 0.0
         place = ctx.place_at.get(t)
         if place is not None:
             goals = {g for gs in self.axis_of.values() if gs for g in gs}
-            worth = 1.0 if t in goals else 0.4
-            if self.state.owner.get(place) != self.side and ctx.scenario.ai.get(ctx.sides[self.side]) and \
-                    place in self.plan.hold:
-                worth = 1.0
+            worth = 1.0 if t in goals or place in self.plan.hold else 0.4
             worth += p.priorities.get(place, 0.0) / max(p.objective_value, 1.0)
         elif self.offensive:
             worth = 0.1
-        gain = (a.expected_defender_loss - p.caution * a.expected_attacker_loss) / 1000.0
-        return gain + clear * worth * p.objective_value * (0.5 + p.aggression)
+        gain = (defender_loss - p.caution * a.expected_attacker_loss) / 1000.0
+        return gain + progress * worth * p.objective_value * (0.5 + p.aggression)
