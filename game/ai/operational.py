@@ -176,15 +176,14 @@ class _PhaseView:
         return any(j >= 0 and enemy[j] for j in self.ctx.nb_list[h])
 
     def _garrisons(self) -> set[str]:
-        """Units that stay to hold the plan's places: static troops always; others only where the
-        enemy is within reach, the weakest first (the strong ones are wanted at the front)."""
+        """Units that stay to hold the plan's places: static troops always, and up to the profile's
+        `garrison` units in each, static and weakest first (the strong ones are wanted at the
+        front); an offensive leaves its weakest division in a city it has taken."""
         keep: set[str] = set()
         ctx = self.ctx
         for h in self.hold_hexes:
             here = [u for u in self.state.units_at(h) if u.side == self.side]
             keep.update(u.id for u in here if u.type in self.static)
-            if self.offensive:
-                continue  # the offensive side garrisons with its static troops only
             here.sort(key=lambda u: (u.type not in self.static, unit_strength(ctx, self.state, u, False), u.id))
             keep.update(u.id for u in here[: self.p.garrison])
         return keep

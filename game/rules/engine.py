@@ -411,7 +411,7 @@ def _do_attack(ctx: Context, state: GameState, action: Attack) -> None:
     notes = []
     attack_hexes = [ctx.hm.index(*h) for h in action.from_hexes]
     if r.defender_retreat:
-        hold = ctx.fort[target] > 0 or ctx.city[target]
+        hold = (ctx.fort[target] > 0 or ctx.city[target]) and not r.rout  # routed troops cannot hold
         for u in [x for x in defenders if x.status == ACTIVE]:
             if hold:
                 lost_d += _lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * r.defender_retreat), "combat")
