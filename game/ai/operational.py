@@ -160,7 +160,11 @@ class _PhaseView:
     # -- reading the state --------------------------------------------------------------------------
 
     def board(self) -> Board:
-        return make_board(self.ctx, self.state)
+        """The board now (rebuilt only after an action has changed the state)."""
+        key = self.state.actions_taken
+        if getattr(self, "_board_key", None) != key:
+            self._board_key, self._board = key, make_board(self.ctx, self.state)
+        return self._board
 
     def _enemy_pressure(self, board: Board) -> np.ndarray:
         """The attack strength the enemy has within two hexes of each hex (what could hit it next)."""

@@ -100,15 +100,7 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
     key = ("move", unit.side, c)
     if key not in board.cache:
         rail_c = float(ctx.rail_cost[c])
-        rail_adj: dict[int, set[int]] = {}
-        if np.isfinite(rail_c):
-            own = state.control == unit.side
-            nb = ctx.neighbours
-            idx, dirs = np.nonzero(state.rail == 1)
-            for i, d in zip(idx.tolist(), dirs.tolist()):
-                j = nb[i, d]
-                if own[i] and j >= 0 and own[j] and not ctx.water[j]:
-                    rail_adj.setdefault(i, set()).add(d)
+        rail_adj = _rail_adjacency(ctx, state, unit.side) if np.isfinite(rail_c) else {}
         blocked = (enemy_mask(board, unit.side, "occupied") | ctx.water).tolist()
         factor = ctx.rules.air.move_cost_factor
         inter = board.interdicted[unit.side]
@@ -116,6 +108,29 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
         board.cache[key] = (ctx.static_step[c], rail_c, rail_adj, blocked, interdicted, factor,
                             enemy_mask(board, unit.side, "zoc").tolist())
     return board.cache[key]
+
+
+def _rail_adjacency(ctx: Context, state: GameState, side: int) -> dict[int, set[int]]:
+    """hex -> directions of intact rail edges between two hexes the side holds. It depends on the
+    rail and on hex control only, which change far less often than units move, so it is kept
+    per scenario for the last few (rail, control) states seen."""
+    own = state.control == side
+    key = (side, hash(state.rail.tobytes()), hash(own.tobytes()))
+    cache = ctx.__dict__.setdefault("_rail_adj_cache", {})
+    found = cache.get(key)
+    if found is not None:
+        return found
+    nb = ctx.neighbours
+    idx, dirs = np.nonzero((state.rail == 1) & own[:, None])
+    j = nb[idx, dirs]
+    ok = (j >= 0) & own[np.where(j >= 0, j, 0)] & ~ctx.water[np.where(j >= 0, j, 0)]
+    rail_adj: dict[int, set[int]] = {}
+    for i, d in zip(idx[ok].tolist(), dirs[ok].tolist()):
+        rail_adj.setdefault(i, set()).add(d)
+    if len(cache) >= 16:
+        cache.pop(next(iter(cache)))
+    cache[key] = rail_adj
+    return rail_adj
 
 
 def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
