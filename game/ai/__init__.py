@@ -23,9 +23,14 @@ def player_seed(game_seed: int, side_index: int) -> int:
 
 
 def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
-    """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file)."""
+    """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file).
+    'default' means the profile the scenario's ``ai`` plan names for the side (its historical
+    play), else the built-in default."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
+    if profile == "default":
+        plan = ctx.scenario.ai.get(side)
+        profile = plan.profile if plan is not None and plan.profile else "default"
     try:
         loaded = load_profile(profile)
     except InputError as exc:
