@@ -23,7 +23,6 @@ EXIT_OK, EXIT_INPUT, EXIT_NOT_BUILT, EXIT_BUG = 0, 1, 2, 70
 
 NOT_BUILT = {
     "play": "the game window (issue 'Play it: the pygame interface')",
-    "balance": "AI-vs-AI balance testing (issue 'AI players and headless AI-vs-AI balance testing')",
 }
 
 
@@ -61,23 +60,45 @@ def build_parser() -> Parser:
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     p = sub.add_parser("simulate", help="play one headless game and print its result",
-                       description="Play a whole game headless with built-in players and print a summary "
-                                   "(with --json, one JSON object).")
+                       description="Play a whole game headless, computer against computer, and print a "
+                                   "summary (with --json, one JSON object).")
     p.add_argument("scenario")
     p.add_argument("--seed", type=int, default=0, help="the game's random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--save", metavar="FILE", help="also write the game as a save file (replayable)")
-    p.add_argument("--player", choices=["simple", "random"], default="simple",
-                   help="built-in player for every side (default: simple)")
+    _add_player_options(p)
 
     p = sub.add_parser("balance", help="run many AI-vs-AI games and report statistics",
-                       description="Run many seeded AI-vs-AI games in parallel and write statistics.")
-    p.add_argument("scenario")
-    p.add_argument("variants", nargs="*")
-    p.add_argument("--games", type=int, default=100)
-    p.add_argument("--workers", type=int)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", metavar="DIR")
+                       description="Play many seeded AI-vs-AI games of a scenario and its variants in parallel "
+                                   "and write games.csv, games.jsonl and a report (report.json, report.html, "
+                                   "charts/). Game i of every variant uses seed SEED+i, so the variants are "
+                                   "compared game by game. A game that crashes is written to "
+                                   "DIR/crashes/VARIANT-seedN.json (with its actions, to replay it) and the "
+                                   "batch goes on. Ctrl-C stops and writes what is finished (exit 130).")
+    p.add_argument("scenario", help="the base scenario file (variant 'base')")
+    p.add_argument("variants", nargs="*", metavar="VARIANT",
+                   help="variant scenario files, typically 'extends:' the base; each is named by its file stem")
+    p.add_argument("--games", type=int, default=100, metavar="N",
+                   help="games per variant (with --sprt: the most pairs to play; default 100)")
+    p.add_argument("--workers", type=int, metavar="W",
+                   help="worker processes (default: the number of CPUs; 1 plays in this process)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first game (default 0)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: balance-SCENARIO_ID-YYYYmmdd-HHMMSS)")
+    _add_player_options(p)
+    p.add_argument("--sprt", action="store_true",
+                   help="sequential test: play pairs in seed order and stop as soon as the score difference "
+                        "of the variant (exactly one VARIANT, or a --sweep of two values: the second against "
+                        "the first) is decided")
+    p.add_argument("--sweep", metavar="PATH=V1,V2,...",
+                   help="play the base scenario with a value set to each of V1, V2, ... (YAML scalars; no "
+                        "commas inside a value); each is a variant named PATH=V. PATH is dotted: keys, and "
+                        "list items by id or position, e.g. units.jp_37_div.strength or "
+                        "regions.henan_famine.effects.china.attrition_per_turn")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install "
+                        "'.[cluster]'); its workers must read the scenario files at the same paths "
+                        "(a shared filesystem, the same checkout)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("replay", help="replay a saved game",
                        description="Replay a saved game's actions from its seed and print the result; with "
@@ -86,6 +107,18 @@ def build_parser() -> Parser:
     p.add_argument("--verify", action="store_true", help="check the replayed final state against the save")
     p.add_argument("--scenario", help="the scenario file, when it is not where the save says")
     return parser
+
+
+def _add_player_options(p: argparse.ArgumentParser) -> None:
+    """The player options of simulate and balance: a profile per side, or for every side."""
+    p.add_argument("--japan", metavar="PROFILE", help="the player of side 'japan'")
+    p.add_argument("--china", metavar="PROFILE", help="the player of side 'china'")
+    p.add_argument("--side-profile", action="append", default=[], metavar="SIDE=PROFILE",
+                   help="the player of any side (repeat for several sides)")
+    p.add_argument("--player", metavar="PROFILE",
+                   help="the player of every side not named otherwise (default: the AI profile 'default'). "
+                        "A PROFILE is 'random', 'simple', an AI profile name (the files of game/ai/profiles: "
+                        "default, aggressive, ...) or an AI profile YAML file")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -178,24 +211,59 @@ def _print_summary(summary: dict, title: str) -> None:
     print(f"State hash: {summary['state_hash']}")
 
 
+def _side_profiles(args: argparse.Namespace, ctx, command: str) -> dict[str, str]:
+    """The player profile of every side of the scenario, from --japan/--china/--side-profile
+    (a side named there), else --player, else the AI profile 'default'; checked by building the
+    players once, so an unknown profile or a bad profile file is a usage error here."""
+    from .ai import ProfileError, make_players
+    from .diagnostics import did_you_mean
+
+    chosen = {side: args.player or "default" for side in ctx.sides}
+    named: list[tuple[str, str, str]] = [(side, getattr(args, side), f"--{side}") for side in ("japan", "china")
+                                         if getattr(args, side) is not None]
+    for text in args.side_profile:
+        side, sep, profile = text.partition("=")
+        if not sep or not side.strip() or not profile.strip():
+            raise UsageError(f"main.py {command}: error: --side-profile expects SIDE=PROFILE, e.g. "
+                             f"'--side-profile japan=simple', got '{text}'")
+        named.append((side.strip(), profile.strip(), "--side-profile"))
+    for side, profile, option in named:
+        if side not in ctx.sides:
+            raise UsageError(f"main.py {command}: error: {option}: scenario '{ctx.scenario.meta.id}' has no side "
+                             f"'{side}'{did_you_mean(side, ctx.sides)} (its sides: {', '.join(ctx.sides)})")
+        chosen[side] = profile
+    try:
+        make_players(ctx, chosen, 0)
+    except ProfileError as exc:
+        # a bad profile file is reported at its line; an unknown name as a one-line usage error
+        cause = exc.__cause__
+        diagnostics = cause.diagnostics if isinstance(cause, InputError) else []
+        lines = [d.format() if Path(d.pos.file).is_file() else f"main.py {command}: error: {d.message}"
+                 for d in diagnostics] or [f"main.py {command}: error: {exc}"]
+        raise UsageError("\n".join(lines)) from None
+    return chosen
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .ai import make_players
     from .diagnostics import InputError
     from .rules.context import load_context
     from .rules.engine import Game
-    from .rules.players import PLAYERS, play_game
+    from .rules.players import play_game
     from .rules.saves import write_save
 
     try:
         ctx = load_context(args.scenario)
     except InputError as exc:
         return _print_diagnostics(exc)
+    profiles = _side_profiles(args, ctx, "simulate")
     game = Game.new(ctx, args.seed)
-    players = {side: PLAYERS[args.player](seed=args.seed * 1000 + k + 1) for k, side in enumerate(ctx.sides)}
-    actions = play_game(game, players)
+    actions = play_game(game, make_players(ctx, profiles, args.seed))
     summary = game_summary(game)
+    summary["players"] = profiles
     if args.save:
         try:
-            write_save(args.save, game, actions, players={s: args.player for s in ctx.sides})
+            write_save(args.save, game, actions, players=profiles)
         except OSError as exc:
             print(f"{args.save}:1:1: error: cannot write the save: {exc.strerror}", file=sys.stderr)
             return EXIT_INPUT
@@ -203,9 +271,217 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         _print_summary(summary, ctx.scenario.meta.title)
+        print("Players: " + ", ".join(f"{side} {profile}" for side, profile in profiles.items()))
         if args.save:
             print(f"Saved to {args.save}")
     return EXIT_OK
+
+
+def _parse_sweep(text: str) -> tuple[str, list[tuple[str, object]]]:
+    """--sweep PATH=V1,V2,...: the path and each value as (its text, the YAML scalar it reads as)."""
+    import yaml
+
+    usage = "--sweep expects PATH=V1,V2,... e.g. 'rules.combat.rout_loss=0.05,0.1,0.2'"
+    path, sep, rest = text.partition("=")
+    path = path.strip()
+    texts = [t.strip() for t in rest.split(",")]
+    if not sep or not path or any(c.isspace() for c in path) or not rest.strip():
+        raise UsageError(f"main.py balance: error: {usage}, got '{text}'")
+    if any(not t for t in texts):
+        raise UsageError(f"main.py balance: error: {usage}; '{text}' has an empty value")
+    if len(set(texts)) < len(texts):
+        raise UsageError(f"main.py balance: error: --sweep lists a value twice in '{text}'")
+    values: list[tuple[str, object]] = []
+    for t in texts:
+        try:
+            values.append((t, yaml.safe_load(t)))
+        except yaml.YAMLError:
+            raise UsageError(f"main.py balance: error: --sweep value '{t}' is not a YAML scalar "
+                             "(a number, true/false, a date or text)") from None
+    return path, values
+
+
+def _balance_arms(args: argparse.Namespace) -> tuple[list[tuple[str, str, dict]], dict | None]:
+    """The variants to play as (name, scenario file, overrides), the base first, and the sweep
+    for the report (None without --sweep). Usage errors for impossible combinations."""
+    arms: list[tuple[str, str, dict]] = [("base", args.scenario, {})]
+    sweep = None
+    if args.sweep is not None:
+        if args.variants:
+            raise UsageError("main.py balance: error: --sweep plays the base scenario with changed values; it "
+                             "cannot be combined with VARIANT files")
+        path, values = _parse_sweep(args.sweep)
+        swept = [(f"{path}={t}", args.scenario, {path: v}) for t, v in values]
+        # a sequential test compares two arms: the sweep's second value against its first
+        arms = swept if args.sprt else arms + swept
+        sweep = {"path": path, "values": [v for _, v in values], "variants": [name for name, _, _ in swept]}
+    else:
+        arms += [(Path(v).stem, v, {}) for v in args.variants]
+    if args.sprt and len(arms) != 2:
+        raise UsageError("main.py balance: error: --sprt compares two arms: give exactly one VARIANT file, or a "
+                         f"--sweep with two values (got {len(arms) - (0 if args.sweep else 1)})")
+    names = [name for name, _, _ in arms]
+    for name in names:
+        if names.count(name) > 1:
+            raise UsageError(f"main.py balance: error: two variants are named '{name}' (a variant is named by "
+                             "its file stem, the base scenario 'base'); rename one")
+    return arms, sweep
+
+
+def cmd_balance(args: argparse.Namespace) -> int:
+    from .balance import runner
+    from .rules.context import load_context
+
+    if args.games < 1:
+        raise UsageError(f"main.py balance: error: --games expects at least 1, got {args.games}")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UsageError(f"main.py balance: error: --workers expects at least 1, got {workers}")
+    arms, sweep = _balance_arms(args)
+    # everything is checked before a single game is played
+    contexts = []
+    problems: list = []
+    for name, path, overrides in arms:
+        try:
+            contexts.append(load_context(path, overrides or None))
+        except InputError as exc:
+            problems += [d for d in exc.diagnostics if d not in problems]
+    if problems:
+        for d in problems:
+            print(d.format(), file=sys.stderr)
+        return EXIT_INPUT
+    variants = [runner.Variant(name, str(Path(path).resolve()), _side_profiles(args, ctx, "balance"), overrides)
+                for (name, path, overrides), ctx in zip(arms, contexts)]
+    base_ctx = contexts[0]
+    scenario_id = base_ctx.scenario.meta.id
+    out = Path(args.out or f"balance-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"main.py balance: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INPUT
+    backend = _balance_backend(args.scheduler, workers)
+    if backend is None:
+        return EXIT_INPUT
+    seeds = range(args.seed, args.seed + args.games)
+    total = len(seeds) * len(variants)
+    progress = runner.Progress(total, enabled=not args.quiet)
+    collect = runner.Collector(out / "crashes", progress)
+    started = datetime.datetime.now().astimezone()
+    sprt_test = None
+    try:
+        if args.sprt:
+            from .balance.stats import SPRT
+
+            sprt_test = SPRT()
+            batch = runner.run_sprt(variants[0], variants[1], seeds, backend, sprt_test, collect)
+        else:
+            batch = runner.run_batch(variants, seeds, backend, collect)
+    finally:
+        progress.close()
+    if batch.interrupted:
+        print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
+    sprt = None
+    if sprt_test is not None:
+        sprt = {**sprt_test.to_dict(), "pairs": batch.pairs_used, "max_pairs": args.games,
+                "base": variants[0].name, "variant": variants[1].name}
+    meta = {
+        "title": base_ctx.scenario.meta.title, "scenario": args.scenario, "scenario_id": scenario_id,
+        "variants": {v.name: (v.overrides or os.path.relpath(v.path)) for v in variants},
+        "players": variants[0].profiles, "games_per_variant": args.games,
+        "seeds": f"{args.seed}..{args.seed + args.games - 1}",
+        "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
+        "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
+        "games_played": len(batch.outcomes), "crashed": len(batch.crashes), "interrupted": batch.interrupted,
+    }
+    written, report = _write_balance(out, batch, variants, base_ctx, meta, sweep, sprt)
+    print(f"Wrote {len(batch.records)} game record(s) to {out}/: " + ", ".join(written))
+    if batch.crashes:
+        print(f"{len(batch.crashes)} game(s) crashed: crash reports (with the actions to replay them) in "
+              f"{out / 'crashes'}/")
+    if sprt is not None:
+        verdict = {"up": "the variant raises the score", "down": "the variant lowers the score",
+                   "no difference": "no difference in the score", None: "no decision"}[sprt["decision"]]
+        print(f"SPRT ({variants[1].name} against {variants[0].name}): {verdict} after {batch.pairs_used} "
+              f"pair(s) of at most {args.games}")
+    if report is not None:
+        print(_balance_summary(report))
+    return 130 if batch.interrupted else EXIT_OK
+
+
+def _balance_backend(scheduler: str | None, workers: int):
+    """Where the games run: a Dask cluster, a process pool, or this process for one worker;
+    None (after saying why) when the Dask cluster cannot be used."""
+    from .balance import runner
+
+    if scheduler is None:
+        return runner.InProcessBackend() if workers == 1 else runner.PoolBackend(workers)
+    try:
+        return runner.DaskBackend(scheduler)
+    except ImportError:  # Dask is optional: the 'cluster' extra
+        print("main.py balance: error: --scheduler needs Dask distributed, which is not installed: "
+              "pip install '.[cluster]'", file=sys.stderr)
+        return None
+    except (OSError, TimeoutError, ValueError) as exc:
+        print(f"main.py balance: error: cannot use the Dask scheduler at {scheduler}: {exc}", file=sys.stderr)
+        return None
+
+
+def _write_balance(out: Path, batch, variants, base_ctx, meta: dict, sweep: dict | None,
+                   sprt: dict | None) -> tuple[list[str], dict | None]:
+    """Write games.csv, games.jsonl and the report of a finished batch; the names written and
+    the report (None when the base variant has no finished game to report on)."""
+    from .balance import report as balance_report
+    from .balance import runner
+
+    records = batch.records
+    runner.write_games_csv(out / "games.csv", records)
+    runner.write_games_jsonl(out / "games.jsonl", records)
+    names = ["games.csv", "games.jsonl"]
+    by_variant = {v.name: [r for r in records if r["variant"] == v.name] for v in variants}
+    if not by_variant[variants[0].name]:
+        print(f"no report: the base variant '{variants[0].name}' has no finished game", file=sys.stderr)
+        return names, None
+    history = [h.model_dump(mode="json") for h in base_ctx.scenario.history]
+    report = balance_report.build_report({k: v for k, v in by_variant.items() if v}, history,
+                                         base=variants[0].name, meta=meta, sweep=sweep, sprt=sprt)
+    paths = balance_report.write_report(out, report)
+    charts = [p for p in paths if p.parent.name == "charts"]
+    names += [p.name for p in paths if p not in charts] + ([f"charts/ ({len(charts)} charts)"] if charts else [])
+    return names, report
+
+
+def _balance_summary(report: dict) -> str:
+    """A short text summary of a balance report: per variant the games, win rates (95% Wilson
+    intervals) and corridor share; per comparison with the base, the significant metrics."""
+
+    def prop(p: dict | None) -> str:
+        if not p or p.get("share") is None:
+            return "-"
+        lo, hi = p["ci"]
+        return f"{p['share']:.0%} ({lo:.0%}-{hi:.0%})"
+
+    lines = []
+    for name, v in report["variants"].items():
+        wins = ", ".join(f"{side} wins {prop(v['wins'].get(side))}" for side in v["sides"])
+        lines.append(f"{name}: {v['n']} games; {wins}, draws {prop(v['draws'])}; "
+                     f"corridor opened {prop(v['corridor']['opened'])}")
+    for name, c in report["comparisons"].items():
+        found = []
+        for m in c["metrics"].values():
+            if not m.get("significant"):
+                continue
+            e = m.get("effect") or {}
+            if e.get("d_z") is not None:
+                size = f"d_z {e['d_z']:+.2f}"
+            elif e.get("diff_proportions") is not None:
+                size = f"{e['diff_proportions']:+.0%}"
+            else:
+                size = f"mean difference {m.get('mean_diff')}"
+            found.append(f"{m['label']} (p={m['p_value']:.3g}, {size})")
+        head = f"{name} vs {report['base']} ({c['n_pairs']} pairs): "
+        lines.append(head + ("; ".join(found) if found else "no significant difference (p < 0.05)"))
+    return "\n".join(lines)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -232,7 +508,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_not_built(command: str, parser: Parser) -> int:
     print(f"main.py {command}: not built yet: {NOT_BUILT[command]} is still to come.", file=sys.stderr)
     if command == "play":
-        print("Available now: validate, schema, simulate, replay. See 'main.py --help'.", file=sys.stderr)
+        print("Available now: validate, schema, simulate, balance, replay. See 'main.py --help'.", file=sys.stderr)
     return EXIT_NOT_BUILT
 
 
@@ -247,17 +523,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         # No subcommand means 'play'. Until the window exists, show what is available.
         parser.print_help()
-        print("\nThe game window ('play') is not built yet; 'validate', 'schema', 'simulate' and 'replay' work now.")
+        print("\nThe game window ('play') is not built yet; 'validate', 'schema', 'simulate', 'balance' and 'replay' "
+              "work now.")
         return EXIT_OK
-    if args.command == "validate":
-        return cmd_validate(args)
-    if args.command == "schema":
-        return cmd_schema(args)
-    if args.command == "simulate":
-        return cmd_simulate(args)
-    if args.command == "replay":
-        return cmd_replay(args)
-    return cmd_not_built(args.command, parser)
+    commands = {"validate": cmd_validate, "schema": cmd_schema, "simulate": cmd_simulate, "balance": cmd_balance,
+                "replay": cmd_replay}
+    if args.command not in commands:
+        return cmd_not_built(args.command, parser)
+    try:
+        return commands[args.command](args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,10 @@ overridden scenario is checked like any other and a bad value gets the usual dia
 
 A PATH segment names a mapping key, or a list item by its ``id`` (``units.jp_37_div.strength``)
 or by its position from 0 (``rules.combat.table.0.2``). A key the file leaves out but the format
-knows (a field with a default, such as ``rules.combat.rout_loss``) can be set too. A path that
-leads nowhere is an :class:`OverrideError` naming the first bad segment, with a "did you mean".
+knows (a field with a default, such as ``rules.combat.rout_loss``) can be set too, and so can a
+new key of a mapping keyed by ids (``victory.track_points.communist_prestige``: validation checks
+the id). A path that leads nowhere is an :class:`OverrideError` naming the first bad segment,
+with a "did you mean".
 
 The loader keeps the source position of every node (:mod:`game.yamlload`); overriding copies
 only the containers along the path, so the rest of the document keeps its positions, and the
@@ -67,7 +69,7 @@ def _apply_one(document: YMap, path: str, value: object) -> YMap:
         prefix = f"override '{path}': "
         if isinstance(node, YMap):
             fields = _fields(annotation, node)
-            if seg not in node and (fields is None or seg not in fields):
+            if seg not in node and not _free_keys(annotation) and (fields is None or seg not in fields):
                 known = list(node) + [f for f in fields or () if f not in node]
                 raise OverrideError(f"{prefix}no key '{seg}' in {where}{did_you_mean(seg, known)} "
                                     f"(expected one of: {one_of(known)})", node.pos)
@@ -78,7 +80,7 @@ def _apply_one(document: YMap, path: str, value: object) -> YMap:
             if seg in node:
                 child = _copy(node[seg])
                 node.set(seg, child, node.key_pos[seg], node.val_pos[seg])
-            elif _fields(annotation, YMap()) is not None:  # an absent section or part of the format
+            elif _fields(annotation, YMap()) is not None or _free_keys(annotation):  # absent, but in the format
                 child = YMap(pos=at)
                 node.set(seg, child, at, at)
             else:
@@ -138,6 +140,12 @@ def _fields(annotation: Any, node: YMap) -> list[str] | None:
         if len(candidates) == 1:
             return candidates[0]
     return None
+
+
+def _free_keys(annotation: Any) -> bool:
+    """Whether a mapping of type `annotation` takes keys of the designer's choosing ({side: ...},
+    {track: points}): any key may be set there, and validation checks the ids."""
+    return typing.get_origin(_unwrap_container(annotation)) is dict
 
 
 def _literal_types(cls: type) -> tuple:

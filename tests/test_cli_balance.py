@@ -1,0 +1,204 @@
+"""The `balance` and `simulate` commands: files written, the summary, usage errors (exit 1, one
+clear line, no traceback), crashes, Ctrl-C, sweeps and the sequential test."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLE, ROOT
+from game import cli
+from game.balance import runner
+from game.rules.players import PLAYERS, SimplePlayer
+
+NO_FAMINE = EXAMPLE.parent / "henan_1944_no_famine.yaml"
+SIMPLE = ["--japan", "simple", "--china", "simple"]
+
+
+def balance(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.run(["balance", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rows(path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_balance_writes_games_and_the_report(capsys, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, err = balance(capsys, str(EXAMPLE), str(NO_FAMINE), "--games", "3", "--workers", "1",
+                                "--seed", "10", "--out", str(out), *SIMPLE)
+    assert code == 0, err
+    games = rows(out / "games.csv")
+    assert [(g["variant"], g["seed"]) for g in games] == \
+        [(v, str(s)) for v in ("base", "henan_1944_no_famine") for s in (10, 11, 12)]
+    assert {g["player_japan"] for g in games} == {"simple"}
+    records = [json.loads(line) for line in (out / "games.jsonl").read_text().splitlines()]
+    assert [r["state_hash"] for r in records] == [g["state_hash"] for g in games]
+    assert "per_turn" in records[0]
+    report = json.loads((out / "report.json").read_text())
+    assert report["base"] == "base" and list(report["variants"]) == ["base", "henan_1944_no_famine"]
+    assert report["meta"]["games_per_variant"] == 3 and report["meta"]["crashed"] == 0
+    assert (out / "report.html").is_file() and list((out / "charts").glob("*.png"))
+    assert f"to {out}/" in stdout and "games.csv" in stdout
+    assert "base: 3 games; japan wins" in stdout and "corridor opened" in stdout
+    assert "henan_1944_no_famine vs base (3 pairs)" in stdout
+    assert "balance  6/6 games  100%" in err  # the progress line (not a terminal: plain lines)
+
+
+def test_balance_default_folder_is_named_after_the_scenario(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "1", "--workers", "1", "--quiet", "--player", "random")
+    assert code == 0, err
+    [folder] = tmp_path.iterdir()
+    assert folder.name.startswith("balance-henan_1944-") and (folder / "games.csv").is_file()
+    assert err == ""
+
+
+def test_sweep_makes_a_variant_per_value(capsys, tmp_path):
+    out = tmp_path / "sweep"
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "2", "--workers", "1", "--quiet", "--out", str(out),
+                                "--sweep", "rules.combat.rout_loss=0.05,0.3", *SIMPLE)
+    assert code == 0, err
+    names = ["base", "rules.combat.rout_loss=0.05", "rules.combat.rout_loss=0.3"]
+    assert [g["variant"] for g in rows(out / "games.csv")] == [n for n in names for _ in range(2)]
+    report = json.loads((out / "report.json").read_text())
+    assert report["sweep"]["path"] == "rules.combat.rout_loss"
+    assert report["sweep"]["values"] == [0.05, 0.3] and report["sweep"]["variants"] == names[1:]
+    assert report["meta"]["variants"]["rules.combat.rout_loss=0.3"] == {"rules.combat.rout_loss": 0.3}
+
+
+def test_sprt_on_a_two_value_sweep_stops_early(capsys, tmp_path):
+    out = tmp_path / "sprt"
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "40", "--workers", "1", "--quiet", "--out", str(out),
+                                "--sprt", "--sweep", "victory.track_points.communist_prestige=0,1", *SIMPLE)
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    sprt = report["sprt"]
+    assert sprt["decision"] == "up" and sprt["pairs"] < 40 and sprt["max_pairs"] == 40
+    assert report["base"] == "victory.track_points.communist_prestige=0"
+    assert len(rows(out / "games.csv")) == 2 * sprt["pairs"]
+    assert f"the variant raises the score after {sprt['pairs']} pair(s) of at most 40" in stdout
+
+
+class CrashingPlayer(SimplePlayer):
+    """Raises at its 4th decision in games with an odd seed."""
+
+    def __init__(self, seed: int = 0):
+        super().__init__(seed)
+        self.decisions = 0
+
+    def choose(self, game, actions):
+        self.decisions += 1
+        if game.state.seed % 2 and self.decisions > 3:
+            raise ValueError("no idea what to do")
+        return super().choose(game, actions)
+
+
+def test_a_crashing_game_is_reported_and_the_others_finish(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(PLAYERS, "crashing", CrashingPlayer)
+    out = tmp_path / "crash"
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "4", "--workers", "1", "--quiet", "--out", str(out),
+                                "--japan", "crashing", "--china", "simple")
+    assert code == 0, err
+    assert [g["seed"] for g in rows(out / "games.csv")] == ["0", "2"]
+    assert sorted(p.name for p in (out / "crashes").iterdir()) == ["base-seed1.json", "base-seed3.json"]
+    crash = json.loads((out / "crashes" / "base-seed1.json").read_text())
+    assert crash["message"] == "no idea what to do" and len(crash["actions"]) >= 3
+    assert "2 game(s) crashed" in stdout
+    assert json.loads((out / "report.json").read_text())["meta"]["crashed"] == 2
+
+
+def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkeypatch):
+    played = []
+    real = runner.run_job
+
+    def interrupted_at_the_fourth(job):
+        if len(played) == 3:
+            raise KeyboardInterrupt
+        played.append(job)
+        return real(job)
+
+    monkeypatch.setattr(runner, "run_job", interrupted_at_the_fourth)
+    out = tmp_path / "stopped"
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "10", "--workers", "1", "--quiet", "--out", str(out),
+                                *SIMPLE)
+    assert code == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert [g["seed"] for g in rows(out / "games.csv")] == ["0", "1", "2"]
+    assert json.loads((out / "report.json").read_text())["meta"]["interrupted"] is True
+
+
+@pytest.mark.parametrize("args, message", [
+    ([str(EXAMPLE), "--japan", "nosuch"], "unknown AI profile 'nosuch'"),
+    ([str(EXAMPLE), "--side-profile", "japn=simple"], "has no side 'japn'; did you mean 'japan'?"),
+    ([str(EXAMPLE), "--side-profile", "japan"], "--side-profile expects SIDE=PROFILE"),
+    ([str(EXAMPLE), "--sprt"], "--sprt compares two arms"),
+    ([str(EXAMPLE), str(NO_FAMINE), str(NO_FAMINE), "--sprt"], "--sprt compares two arms"),
+    ([str(EXAMPLE), "--sprt", "--sweep", "rules.combat.rout_loss=0.1,0.2,0.3"], "--sprt compares two arms"),
+    ([str(EXAMPLE), "--sweep", "rules.combat.rout_loss"], "--sweep expects PATH=V1,V2,..."),
+    ([str(EXAMPLE), "--sweep", "rules.combat.rout_loss=0.1,,0.2"], "has an empty value"),
+    ([str(EXAMPLE), "--sweep", "rules.combat.rout_loss=0.1,0.1"], "lists a value twice"),
+    ([str(EXAMPLE), str(NO_FAMINE), "--sweep", "rules.combat.rout_loss=0.1"], "cannot be combined with VARIANT"),
+    ([str(EXAMPLE), "--sweep", "rules.combat.rout_los=0.1"], "did you mean 'rout_loss'?"),
+    ([str(EXAMPLE), "--sweep", "rules.combat.rout_loss=lots"], "rules.combat.rout_loss: expected a valid number"),
+    (["missing.yaml"], "missing.yaml:1:1: error: file not found"),
+    ([str(EXAMPLE), "missing_variant.yaml"], "file not found: missing_variant.yaml"),
+    ([str(EXAMPLE), str(NO_FAMINE), str(NO_FAMINE)], "two variants are named 'henan_1944_no_famine'"),
+    ([str(EXAMPLE), "--games", "0"], "--games expects at least 1"),
+    ([str(EXAMPLE), "--workers", "0"], "--workers expects at least 1"),
+    ([str(EXAMPLE), "--games", "x"], "invalid int value"),
+])
+def test_balance_usage_errors_exit_1_with_a_clear_message(capsys, tmp_path, args, message):
+    out = tmp_path / "never"
+    code, stdout, err = balance(capsys, *args, "--out", str(out))
+    assert code == 1
+    assert message in err, err
+    assert "Traceback" not in err and stdout == ""
+    assert not out.exists()  # nothing was run
+
+
+def test_scheduler_without_dask_says_how_to_install_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "1", "--out", str(tmp_path / "x"),
+                                "--scheduler", "tcp://127.0.0.1:8786", *SIMPLE)
+    assert code == 1 and "pip install '.[cluster]'" in err and "Traceback" not in err
+
+
+def test_simulate_with_a_profile_per_side(capsys, tmp_path):
+    save = tmp_path / "game.json"
+    assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", "--japan", "simple", "--china", "random", "--json",
+                    "--save", str(save)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["players"] == {"japan": "simple", "china": "random"}
+    for key in ("winner", "verdict", "score", "turns", "final_date", "captures", "losses", "tracks", "state_hash"):
+        assert key in summary
+    assert json.loads(save.read_text())["players"] == {"japan": "simple", "china": "random"}
+    # the same game through the generic option, and --player for the sides not named
+    assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", "--player", "random", "--side-profile", "japan=simple",
+                    "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["state_hash"] == summary["state_hash"] and again["players"] == summary["players"]
+
+
+def test_simulate_unknown_profile_is_a_usage_error(capsys):
+    assert cli.run(["simulate", str(EXAMPLE), "--china", "grandmaster"]) == 1
+    err = capsys.readouterr().err
+    assert "main.py simulate: error: unknown AI profile 'grandmaster'" in err and "Traceback" not in err
+
+
+def test_balance_end_to_end_with_a_process_pool(tmp_path):
+    out = tmp_path / "e2e"
+    result = subprocess.run([sys.executable, "main.py", "balance", str(EXAMPLE), str(NO_FAMINE), "--games", "2",
+                             "--workers", "2", "--out", str(out), "--player", "random"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(rows(out / "games.csv")) == 4
+    assert (out / "report.html").is_file() and "Traceback" not in result.stderr
+    assert "henan_1944_no_famine vs base (2 pairs)" in result.stdout
