@@ -121,7 +121,7 @@ def num(x: float | None, digits: int = 3) -> str:
 
 
 def history_text(m: dict) -> str:
-    """The historical figure of a mark with its band: "1944-05-25 (05-20 – 06-01)"."""
+    """The historical figure of a mark with its band, e.g. "1944-12-10 (1944-12-01 – 1944-12-20)"."""
     h = m["history"]
     point, lo, hi = (h["date"], h["earliest"], h["latest"]) if m["is_date"] else (h["value"], h["low"], h["high"])
     show = str if m["is_date"] else num
@@ -135,6 +135,7 @@ def history_text(m: dict) -> str:
 
 
 def acceptance_text(m: dict) -> str:
+    """The calibration criterion of a mark in words: the median's range, the least share."""
     a = m["accept"]
     show = str if m["is_date"] else num
     parts = []
@@ -163,6 +164,7 @@ def games_text(m: dict) -> str:
 
 
 def share_text(m: dict) -> str:
+    """The share of games where the mark happened (held: where the place was kept), with CI."""
     if m["kind"] == "held":
         return f"kept {pct(m['kept']['share'])} ({ci_text(m['kept']['ci'])})"
     return f"{pct(m['share'])} ({ci_text(m['share_ci'])})"
@@ -209,6 +211,7 @@ def json_safe(obj: object) -> object:
 
 
 def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (written atomically by the caller)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
@@ -290,7 +293,7 @@ def chart_wins(variants: dict[str, dict]) -> Figure:
     percent_axis(ax, "y")
     ax.set_ylabel("share of games")
     ax.set_title("Wins per side (bars: 95% Wilson interval)")
-    ax.legend(loc="upper right", fontsize="small")
+    legend_below(fig, ax)
     return fig
 
 
@@ -319,6 +322,12 @@ def verdict_colour(cat: tuple[str | None, str | None], sides: Sequence[str]) -> 
     return cmap(0.4 + 0.25 * VERDICT_STRENGTH.get(verdict or "", 0))
 
 
+def text_colour(background: tuple) -> str:
+    """Black on light colours, white on dark ones (relative luminance)."""
+    r, g, b = background[:3]
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
+
+
 def chart_verdicts(variants: dict[str, dict]) -> Figure:
     """Horizontal stacked bars, one per variant: the share of each (winner, verdict)."""
     fig, (ax,) = new_axes(height=1.2 + 0.7 * len(variants))
@@ -333,7 +342,7 @@ def chart_verdicts(variants: dict[str, dict]) -> Figure:
         bars = ax.barh(names, shares, left=left, color=verdict_colour(cat, sides),
                        edgecolor="white", label=verdict_label(*cat))
         ax.bar_label(bars, labels=[f"{s:.0%}" if s >= 0.07 else "" for s in shares], label_type="center",
-                     fontsize="small")
+                     fontsize="small", color=text_colour(verdict_colour(cat, sides)))
         left += shares
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
@@ -532,24 +541,28 @@ def history_overlay(ax: Axes, m: dict) -> None:
 
 
 def chart_losses(variants: dict[str, dict]) -> Figure:
-    """Stacked bars of the mean losses by cause: a group per side, a bar per variant in it."""
+    """Stacked bars of the mean losses by cause: a panel per side, a bar per variant in it."""
     sides = list(dict.fromkeys(s for v in variants.values() for s in v["sides"]))
-    bars = [(k * (len(variants) + 1) + j, side, name, s["losses"][side]["by_cause"])
-            for k, side in enumerate(sides) for j, (name, s) in enumerate(variants.items()) if side in s["losses"]]
-    fig, (ax,) = new_axes(width=min(16.0, max(7.0, 2.5 + 1.1 * len(bars))))
-    causes = [c for c in dict.fromkeys(c for *_, by in bars for c in by)
-              if any((by.get(c) or {}).get("mean") for *_, by in bars)]
-    x = [b[0] for b in bars]
-    bottom = np.zeros(len(bars))
-    for j, cause in enumerate(causes):
-        means = np.array([(by.get(cause) or {}).get("mean") or 0.0 for *_, by in bars])
-        ax.bar(x, means, bottom=bottom, color=colour(j), label=cause, width=0.8)
-        bottom += means
-    ax.set_xticks(x, [f"{side}\n{name}" for _, side, name, _ in bars], fontsize="small")
-    thousands_axis(ax, "y")
-    ax.set_ylabel("men (mean per game)")
-    ax.set_title("Losses by side and cause (mean per game)")
-    legend(ax, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    names = list(variants)
+    width = min(16.0, max(7.0, 2.0 + 0.9 * len(sides) * len(names)))
+    fig, axes = new_axes(width=width, height=5.0, ncols=len(sides))
+    ledgers = {(side, n): (variants[n]["losses"].get(side) or {}).get("by_cause", {}) for side in sides for n in names}
+    causes = [c for c in dict.fromkeys(c for by in ledgers.values() for c in by)
+              if any((by.get(c) or {}).get("mean") for by in ledgers.values())]
+    for ax, side in zip(axes, sides):
+        bottom = np.zeros(len(names))
+        for j, cause in enumerate(causes):
+            means = np.array([(ledgers[side, n].get(cause) or {}).get("mean") or 0.0 for n in names])
+            ax.bar(range(len(names)), means, bottom=bottom, color=colour(j), label=cause, width=0.7)
+            bottom += means
+        long = len(names) > 2 or any(len(n) > 12 for n in names)
+        ax.set_xticks(range(len(names)), names, rotation=30 if long else 0, ha="right" if long else "center",
+                      fontsize="small")
+        ax.set_title(side)
+        thousands_axis(ax, "y")
+    axes[0].set_ylabel("men (mean per game)")
+    fig.suptitle("Losses by side and cause (mean per game)")
+    legend(axes[-1], fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 
 
@@ -603,7 +616,8 @@ def chart_sweep(sweep: dict) -> Figure:
     right.plot(x, scores, marker="s", linestyle="--", color="C1", label="mean score")
     right.set_ylabel("mean score")
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], fontsize="small", loc="best")
+    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=2,
+               fontsize="small", frameon=False)
     ax.set_title(f"Outcome against {sweep['path']}")
     return fig
 
@@ -680,13 +694,17 @@ def report_title(report: dict) -> str:
 
 
 def meta_text(value: object) -> str:
-    """A meta value for the header; long lists are shortened to their ends and their length."""
-    if isinstance(value, list) and len(value) > 12:
-        return f"{', '.join(map(str, value[:5]))}, …, {', '.join(map(str, value[-3:]))} ({len(value)} in all)"
+    """A meta (or SPRT) value for a table: floats to 4 significant digits, long lists shortened
+    to their ends and their length."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        items = [meta_text(v) for v in value]
+        if len(items) > 12:
+            return f"{', '.join(items[:5])}, …, {', '.join(items[-3:])} ({len(items)} in all)"
+        return ", ".join(items)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
+        return ", ".join(f"{k}: {meta_text(v)}" for k, v in value.items())
     return str(value)
 
 
