@@ -152,6 +152,8 @@ class _PhaseView:
         self.traced = supplied
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
+        self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
+                                if state.owner.get(p) != side and p in state.captures)
         self.pressure = self._enemy_pressure(board)
         self.enemy_at = enemy_mask(board, side, "occupied")
         self.garrison = self._garrisons()
@@ -246,7 +248,12 @@ class _PhaseView:
         if u.out_of_supply >= self.p.regroup_turns and not self.traced[u.hex]:
             return self._supply_goal(), True  # regroup: back to supply before anything else
         if self.offensive:
-            return self.axis_of.get(u.id), False
+            goal = self.axis_of.get(u.id)
+            if goal is None and self.lost_hexes:
+                field = cost_field(self.ctx, self._class(u), self.lost_hexes)
+                if field[u.hex] <= self.p.retake_within:
+                    return self.lost_hexes, False  # retake what the plan holds and the enemy took back
+            return goal, False
         threatened = self._threatened_place()
         if threatened is not None and not self._near_front(u.hex):
             return (threatened,), False

@@ -36,6 +36,8 @@ class Profile(BaseModel):
     supply_weight: float = Field(6.0, ge=0, description="cost (in hexes) of ending a move out of own supply")
     danger_weight: float = Field(2.0, ge=0, description="cost (in hexes) per unit of enemy odds against the hex")
     garrison: int = Field(1, ge=0, le=6, description="units kept in each place the side must hold")
+    retake_within: float = Field(8.0, ge=0, description="offensive: units with no axis task go back for a "
+                                                        "lost place of the plan this close (movement points)")
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
