@@ -81,7 +81,8 @@ def build_parser() -> Parser:
     p.add_argument("--games", type=int, default=100, metavar="N",
                    help="games per variant (with --sprt: the most pairs to play; default 100)")
     p.add_argument("--workers", type=int, metavar="W",
-                   help="worker processes (default: the number of CPUs; 1 plays in this process)")
+                   help="worker processes (default: the number of CPUs; 1 plays in this process; "
+                        "not used with --scheduler)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first game (default 0)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: balance-SCENARIO_ID-YYYYmmdd-HHMMSS)")
     _add_player_options(p)
@@ -318,8 +319,9 @@ def _balance_arms(args: argparse.Namespace) -> tuple[list[tuple[str, str, dict]]
     else:
         arms += [(Path(v).stem, v, {}) for v in args.variants]
     if args.sprt and len(arms) != 2:
+        got = f"{len(arms)} sweep values" if sweep else f"{len(arms) - 1} VARIANT files"
         raise UsageError("main.py balance: error: --sprt compares two arms: give exactly one VARIANT file, or a "
-                         f"--sweep with two values (got {len(arms) - (0 if args.sweep else 1)})")
+                         f"--sweep with two values (got {got})")
     names = [name for name, _, _ in arms]
     for name in names:
         if names.count(name) > 1:
@@ -331,6 +333,7 @@ def _balance_arms(args: argparse.Namespace) -> tuple[list[tuple[str, str, dict]]
 def cmd_balance(args: argparse.Namespace) -> int:
     from .balance import runner
     from .rules.context import load_context
+    from .scenario.loader import shown_path
 
     if args.games < 1:
         raise UsageError(f"main.py balance: error: --games expects at least 1, got {args.games}")
@@ -354,14 +357,15 @@ def cmd_balance(args: argparse.Namespace) -> int:
                 for (name, path, overrides), ctx in zip(arms, contexts)]
     base_ctx = contexts[0]
     scenario_id = base_ctx.scenario.meta.id
+    backend = _balance_backend(args.scheduler, workers)
+    if backend is None:
+        return EXIT_INPUT
     out = Path(args.out or f"balance-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        backend.close()
         print(f"main.py balance: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
-        return EXIT_INPUT
-    backend = _balance_backend(args.scheduler, workers)
-    if backend is None:
         return EXIT_INPUT
     seeds = range(args.seed, args.seed + args.games)
     total = len(seeds) * len(variants)
@@ -387,17 +391,17 @@ def cmd_balance(args: argparse.Namespace) -> int:
                 "base": variants[0].name, "variant": variants[1].name}
     meta = {
         "title": base_ctx.scenario.meta.title, "scenario": args.scenario, "scenario_id": scenario_id,
-        "variants": {v.name: (v.overrides or os.path.relpath(v.path)) for v in variants},
+        "variants": {v.name: (v.overrides or shown_path(Path(v.path))) for v in variants},
         "players": variants[0].profiles, "games_per_variant": args.games,
         "seeds": f"{args.seed}..{args.seed + args.games - 1}",
         "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
         "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
-        "games_played": len(batch.outcomes), "crashed": len(batch.crashes), "interrupted": batch.interrupted,
+        "games_played": len(batch.outcomes), "crashed": len(collect.crash_files), "interrupted": batch.interrupted,
     }
     written, report = _write_balance(out, batch, variants, base_ctx, meta, sweep, sprt)
     print(f"Wrote {len(batch.records)} game record(s) to {out}/: " + ", ".join(written))
-    if batch.crashes:
-        print(f"{len(batch.crashes)} game(s) crashed: crash reports (with the actions to replay them) in "
+    if collect.crash_files:
+        print(f"{len(collect.crash_files)} game(s) crashed: crash reports (with the actions to replay them) in "
               f"{out / 'crashes'}/")
     if sprt is not None:
         verdict = {"up": "the variant raises the score", "down": "the variant lowers the score",

@@ -164,6 +164,13 @@ def test_balance_usage_errors_exit_1_with_a_clear_message(capsys, tmp_path, args
     assert not out.exists()  # nothing was run
 
 
+def test_an_output_folder_that_cannot_be_made_is_a_one_line_error(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "1", "--workers", "1",
+                                "--out", str(tmp_path / "file" / "run"), *SIMPLE)
+    assert code == 1 and "cannot create the output folder" in err and "Traceback" not in err
+
+
 def test_scheduler_without_dask_says_how_to_install_it(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "1", "--out", str(tmp_path / "x"),

@@ -40,6 +40,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator, Protocol, Sequ
 
 from ..atomic import write_text_atomic
 from ..rules.context import Context, load_context
+from ..rules.engine import Game
 from .record import play_recorded
 
 
@@ -93,9 +94,9 @@ def context_for(variant: Variant) -> Context:
 def run_job(job: Job) -> Outcome:
     """Play one game; a game that raises becomes a crash report instead of an exception."""
     actions: list[str] = []
-    games: list = []  # the game being played, once the first action is taken
+    games: list[Game] = []  # the game being played, once the first action is taken
 
-    def keep(game, action) -> None:
+    def keep(game: Game, action: object) -> None:
         if not games:
             games.append(game)
         actions.append(str(action))
@@ -112,7 +113,7 @@ def run_job(job: Job) -> Outcome:
 
 
 def crash_report(job: Job, exc: BaseException, trace: str, actions: list[str], ctx: Context | None = None,
-                 game=None) -> dict:
+                 game: Game | None = None) -> dict:
     """The crash file's content: enough to replay the game up to the crash from its seed.
 
     `state_hash` and `turn`/`date` describe the state when the game stopped: after the last
@@ -121,7 +122,6 @@ def crash_report(job: Job, exc: BaseException, trace: str, actions: list[str], c
     state = game.state if game is not None else None
     if state is None and ctx is not None:
         try:
-            from ..rules.engine import Game
             state = Game.new(ctx, job.seed).state
         except Exception:  # the game could not even start: there is no state to describe
             state = None
@@ -185,9 +185,7 @@ class InProcessBackend:
     name = "in-process"
     slots = 1
 
-    def __init__(self, setup: Callable[[], None] | None = None):
-        if setup is not None:
-            setup()
+    def __init__(self) -> None:
         self._queue: dict[cf.Future, Job] = {}
 
     def submit(self, job: Job) -> cf.Future:
@@ -225,7 +223,8 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 
 class PoolBackend:
-    """A local pool of worker processes (concurrent.futures.ProcessPoolExecutor)."""
+    """A local pool of worker processes (concurrent.futures.ProcessPoolExecutor); `setup` (a
+    module-level function, e.g. registering extra player profiles) runs once in each worker."""
 
     name = "process pool"
 
@@ -277,12 +276,10 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, address: str, setup: Callable[[], None] | None = None, *, timeout: float = 10.0):
+    def __init__(self, address: str, *, timeout: float = 10.0):
         from distributed import Client  # optional dependency: pip install '.[cluster]'
 
         self.client = Client(address, timeout=timeout)
-        if setup is not None:
-            self.client.run(setup)
         self.slots = max(1, sum(self.client.nthreads().values()))
 
     def submit(self, job: Job) -> Any:
@@ -464,8 +461,9 @@ def _drive(backend: Backend, jobs: Iterator[Job], window: int, take: Callable[[O
             for future in backend.wait_any(list(pending)):
                 job = pending.pop(future)
                 if take(backend.outcome(future, job)):
+                    # the games still running are not wanted: do not wait for them
                     backend.cancel(list(pending))
-                    backend.close()
+                    backend.close(abort=True)
                     return False
             fill()
     except KeyboardInterrupt:
@@ -494,7 +492,15 @@ def run_batch(variants: Sequence[Variant], seeds: Sequence[int], backend: Backen
     return Batch(sort_outcomes(collect.outcomes, variants), interrupted, time.perf_counter() - start)
 
 
-def run_sprt(base: Variant, variant: Variant, seeds: Sequence[int], backend: Backend, test: Any,
+class SequentialTest(Protocol):
+    """What :func:`run_sprt` needs of a test (:class:`game.balance.stats.SPRT`)."""
+
+    decision: str | None
+
+    def update(self, diff: float) -> None: ...
+
+
+def run_sprt(base: Variant, variant: Variant, seeds: Sequence[int], backend: Backend, test: SequentialTest,
              collect: Collector | None = None) -> Batch:
     """Play (base, variant) pairs in seed order, about two pairs per worker at a time, and feed
     ``test.update(variant score - base score)`` in seed order (outcomes that arrive early wait
