@@ -218,7 +218,7 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
                   control: Iterable[dict] = (), default_control: str | None = None,
                   combat: dict | None = None, rules_overrides: dict | None = None,
                   meta_overrides: dict | None = None, victory: dict | None = None,
-                  supply: dict | None = None) -> dict[str, Any]:
+                  supply: dict | None = None, ai: dict | None = None) -> dict[str, Any]:
     meta = {
         "id": "test_world", "title": "Test world", "start_date": START.isoformat(), "days_per_turn": DAYS,
         "turns": 4,
@@ -286,6 +286,8 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
             doc[key] = value
     if supply is not None:
         doc["supply"] = supply
+    if ai is not None:
+        doc["ai"] = ai
     return doc
 
 

@@ -78,8 +78,13 @@ def _rings(ctx: Context) -> np.ndarray:
     if key not in _RINGS:
         nb = np.where(ctx.neighbours >= 0, ctx.neighbours, ctx.n)
         nb_pad = np.vstack([nb, np.full((1, 6), ctx.n)])
-        second = nb_pad[nb].reshape(ctx.n, 36)
-        _RINGS[key] = np.hstack([np.arange(ctx.n)[:, None], nb, second])
+        near = np.hstack([np.arange(ctx.n)[:, None], nb, nb_pad[nb].reshape(ctx.n, 36)])
+        near.sort(axis=1)
+        dup = np.zeros_like(near, dtype=bool)
+        dup[:, 1:] = near[:, 1:] == near[:, :-1]
+        near[dup] = ctx.n  # each hex once: the sum must not count a unit twice
+        near.sort(axis=1)
+        _RINGS[key] = np.ascontiguousarray(near[:, :19])
     return _RINGS[key]
 
 

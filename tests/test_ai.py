@@ -1,0 +1,205 @@
+"""The computer players: profiles, the player protocol, and the operational AI's behaviour in tiny
+worlds (it attacks at good odds, advances on its objective, falls back from overwhelming odds,
+holds the places of its plan), plus whole games on the example scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from game.ai import ProfileError, make_player, make_players
+from game.ai.operational import OperationalAI, cost_field
+from game.ai.profile import builtin_profiles, load_profile
+from game.diagnostics import InputError
+from game.rules.actions import Attack, EndPhase, Entrench, Move
+from game.rules.context import load_context
+from game.rules.engine import Game
+from game.rules.players import play_game
+
+from worlds import forced, hex_index, place, pos, unit, world
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
+
+
+# -- profiles -------------------------------------------------------------------------------------
+
+
+def test_builtin_profiles_load_and_extend_the_default():
+    assert {"default", "aggressive", "cautious", "offensive", "defensive"} <= set(builtin_profiles())
+    default, aggressive = load_profile("default"), load_profile("aggressive")
+    assert aggressive.min_odds < default.min_odds and aggressive.caution < default.caution
+    assert aggressive.garrison == default.garrison  # inherited
+    assert load_profile("cautious").retreat_odds < default.retreat_odds
+
+
+def test_a_profile_file_may_extend_a_builtin(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("extends: cautious\nmin_odds: 4\n")
+    p = load_profile(str(f))
+    assert (p.name, p.min_odds, p.caution) == ("mine", 4.0, load_profile("cautious").caution)
+
+
+def test_a_bad_profile_points_at_each_mistake(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("description: typos\nmin_odds: -1\nagression: 0.3\n")
+    with pytest.raises(InputError) as err:
+        load_profile(str(f))
+    lines = [d.format() for d in err.value.diagnostics]
+    assert any(line.startswith(f"{f}:2:11: error: min_odds") for line in lines), lines
+    assert any(line.startswith(f"{f}:3:") and "agression" in line and "aggression" in line for line in lines), lines
+
+
+def test_an_unknown_profile_name_lists_the_choices():
+    with pytest.raises(ProfileError, match="unknown AI profile 'bold'.*aggressive"):
+        make_player(load_context(EXAMPLE), "japan", "bold", 0)
+
+
+def test_default_means_the_profile_the_scenario_names_for_the_side():
+    ctx = load_context(EXAMPLE)
+    players = make_players(ctx, {"china": "cautious"}, 3)
+    assert isinstance(players["japan"], OperationalAI) and players["japan"].name == "offensive"
+    assert players["china"].name == "cautious"
+    assert make_player(ctx, "china", "random", 0).name == "random"
+
+
+# -- behaviour in tiny worlds ------------------------------------------------------------------------
+
+
+def _plan(objectives, hold=(), role="offensive"):
+    return {"japan": {"role": role, "hold": list(hold),
+                      "axes": [{"name": "east", "units": ["jp"], "objectives": list(objectives)}]}}
+
+
+def _first_action(ctx, side="japan", profile="default", seed=0):
+    game = Game.new(ctx, seed)
+    if side != game.side_to_move():
+        game.apply(EndPhase())
+    return game, make_player(ctx, side, profile, seed).choose(game, game.legal_actions())
+
+
+def test_it_attacks_a_weak_enemy_next_to_it(tmp_path):
+    ctx = world(tmp_path, cols=6, rows=3, units=[unit("jp", "japan", 1, 1, strength=30000),
+                                                 unit("cn", "china", 2, 1, strength=4000)],
+                places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]), combat=forced("dr"))
+    _, action = _first_action(ctx)
+    assert isinstance(action, Attack) and action.target == (2, 1) and action.from_hexes == ((1, 1),)
+
+
+def test_it_does_not_attack_at_hopeless_odds(tmp_path):
+    ctx = world(tmp_path, cols=6, rows=3, units=[unit("jp", "japan", 1, 1, strength=3000),
+                                                 unit("cn", "china", 2, 1, strength=40000)],
+                places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]))
+    _, action = _first_action(ctx)
+    assert not isinstance(action, Attack)
+
+
+def test_it_advances_on_its_objective(tmp_path):
+    ctx = world(tmp_path, cols=12, rows=3, units=[unit("jp", "japan", 0, 1), unit("cn", "china", 11, 0)],
+                places=[place("town", 9, 1, owner="china")], ai=_plan(["town"]))
+    game, action = _first_action(ctx)
+    assert isinstance(action, Move) and action.unit == "jp"
+    field = cost_field(ctx, 0, (hex_index(ctx, 9, 1),))
+    assert field[hex_index(ctx, *action.to)] < field[hex_index(ctx, 0, 1)]
+
+
+def test_a_defender_falls_back_from_overwhelming_odds_but_a_garrison_holds(tmp_path):
+    units = [unit("jp", "japan", 2, 1, strength=30000), unit("jp2", "japan", 2, 0, strength=30000),
+             unit("cn", "china", 4, 1, strength=3000), unit("cn_town", "china", 4, 2, strength=3000)]
+    ctx = world(tmp_path, cols=10, rows=4, units=units, places=[place("town", 4, 2, owner="china")],
+                ai={"china": {"role": "defensive", "hold": ["town"]}})
+    game = Game.new(ctx, 0)
+    game.apply(EndPhase())  # China to move
+    player = make_player(ctx, "china", "default", 0)
+    moved = []
+    while not game.over and game.side_to_move() == "china":
+        action = player.choose(game, game.legal_actions())
+        moved.append(action)
+        game.apply(action)
+    assert any(isinstance(a, Move) and a.unit == "cn" for a in moved)
+    assert pos(ctx, game.state, "cn_town") == (4, 2)  # the garrison of a place to hold stays
+    assert not any(isinstance(a, Move) and a.unit == "cn_town" for a in moved)
+
+
+def test_it_entrenches_units_in_contact_that_did_not_move(tmp_path):
+    ctx = world(tmp_path, cols=6, rows=3, units=[unit("jp", "japan", 1, 1, strength=10000),
+                                                 unit("cn", "china", 2, 1, strength=15000)],
+                ai={"japan": {"role": "defensive"}})
+    game = Game.new(ctx, 0)
+    player = make_player(ctx, "japan", "default", 0)
+    actions = []
+    while game.side_to_move() == "japan":
+        actions.append(player.choose(game, game.legal_actions()))
+        game.apply(actions[-1])
+    assert Entrench("jp") in actions and isinstance(actions[-1], EndPhase)
+
+
+# -- whole games ---------------------------------------------------------------------------------------
+
+
+def test_the_ai_never_draws_from_the_game_generator():
+    ctx = load_context(EXAMPLE)
+    game = Game.new(ctx, 5)
+    players = make_players(ctx, {}, 5)
+    for _ in range(60):
+        if game.over:
+            break
+        before = game.state.rng.bit_generator.state
+        action = players[game.side_to_move()].choose(game, game.legal_actions())
+        assert game.state.rng.bit_generator.state == before
+        game.apply(action)
+
+
+def test_ai_games_replay_from_the_seed():
+    ctx = load_context(EXAMPLE)
+    hashes = []
+    for _ in range(2):
+        game = Game.new(ctx, 11)
+        play_game(game, make_players(ctx, {}, 11))
+        hashes.append(game.state.state_hash())
+    assert hashes[0] == hashes[1]
+
+
+@pytest.mark.parametrize("side", ["japan", "china"])
+def test_the_ai_plays_whole_games_against_random_with_legal_actions_only(side):
+    """apply() refuses illegal actions, so a finished game means every action was legal."""
+    ctx = load_context(EXAMPLE)
+    for seed in range(3):
+        game = Game.new(ctx, seed)
+        profiles = {s: ("default" if s == side else "random") for s in ctx.sides}
+        play_game(game, make_players(ctx, profiles, seed))
+        assert game.over and game.state.result["winner"] in (*ctx.sides, None)
+
+
+def test_the_chinese_ai_beats_random_on_the_example():
+    ctx = load_context(EXAMPLE)
+    wins = 0
+    for seed in range(10):
+        game = Game.new(ctx, seed)
+        play_game(game, make_players(ctx, {"japan": "random", "china": "default"}, seed))
+        wins += game.state.result["winner"] == "china"
+    assert wins == 10
+
+
+def test_the_japanese_ai_does_better_than_random_on_the_example():
+    """The example is won by China unless Japan takes Luoyang; the AI takes the railway towns a
+    random player never reaches."""
+    ctx = load_context(EXAMPLE)
+    for seed in range(5):
+        ai, rnd = Game.new(ctx, seed), Game.new(ctx, seed)
+        play_game(ai, make_players(ctx, {"japan": "default", "china": "random"}, seed))
+        play_game(rnd, make_players(ctx, {"japan": "random", "china": "random"}, seed))
+        assert ai.state.result["score"] > rnd.state.result["score"]
+        assert {"zhengzhou", "xuchang"} <= {p for p, c in ai.state.captures.items() if c["side"] == "japan"}
+
+
+def test_enemy_pressure_counts_each_unit_once_within_two_hexes(tmp_path):
+    ctx = world(tmp_path, cols=9, rows=5, units=[unit("jp", "japan", 1, 2), unit("cn", "china", 4, 2, strength=12000)])
+    game = Game.new(ctx, 0)
+    from game.ai.operational import _PhaseView
+    from game.scenario.model import AIPlan
+    view = _PhaseView(ctx, game.state, 0, AIPlan(), load_profile("default"))
+    at = {c: view.pressure[hex_index(ctx, c, 2)] for c in range(9)}
+    assert at[4] == at[3] == at[2] == pytest.approx(12.0)  # 12,000 men x attack 1.0 / 1,000
+    assert at[1] == at[7] == 0.0
