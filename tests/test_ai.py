@@ -124,7 +124,7 @@ def test_a_defender_falls_back_from_overwhelming_odds_but_a_garrison_holds(tmp_p
 
 def test_it_entrenches_units_in_contact_that_did_not_move(tmp_path):
     ctx = world(tmp_path, cols=6, rows=3, units=[unit("jp", "japan", 1, 1, strength=10000),
-                                                 unit("cn", "china", 2, 1, strength=15000)],
+                                                 unit("cn", "china", 2, 1, strength=9000)],
                 ai={"japan": {"role": "defensive"}})
     game = Game.new(ctx, 0)
     player = make_player(ctx, "japan", "default", 0)
