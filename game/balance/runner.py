@@ -396,7 +396,7 @@ def write_crash(crash_dir: Path, crash: dict) -> Path:
     """Write one crash report atomically; its path."""
     crash_dir.mkdir(parents=True, exist_ok=True)
     path = crash_path(crash_dir, crash)
-    write_text_atomic(path, json.dumps(crash, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(crash, indent=2, default=str) + "\n")  # dates in overrides
     return path
 
 
