@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from game.ai import make_players  # noqa: E402
-from game.rules.context import load_context  # noqa: E402
-from game.rules.engine import Game  # noqa: E402
+from game.ai import make_players
+from game.rules.context import load_context
+from game.rules.engine import Game
 
 ICHIGO = Path(__file__).resolve().parent.parent / "scenarios" / "ichigo_1944.yaml"
 _CTX = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from worlds import forced, hex_index, place, pos, unit, world
 
 from game.ai import ProfileError, make_player, make_players
 from game.ai.operational import OperationalAI, cost_field
@@ -16,8 +17,6 @@ from game.rules.actions import Attack, EndPhase, Entrench, Move
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.players import play_game
-
-from worlds import forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
@@ -98,7 +97,7 @@ def test_it_does_not_attack_at_hopeless_odds(tmp_path):
 def test_it_advances_on_its_objective(tmp_path):
     ctx = world(tmp_path, cols=12, rows=3, units=[unit("jp", "japan", 0, 1), unit("cn", "china", 11, 0)],
                 places=[place("town", 9, 1, owner="china")], ai=_plan(["town"]))
-    game, action = _first_action(ctx)
+    _, action = _first_action(ctx)
     assert isinstance(action, Move) and action.unit == "jp"
     field = cost_field(ctx, 0, (hex_index(ctx, 9, 1),))
     assert field[hex_index(ctx, *action.to)] < field[hex_index(ctx, 0, 1)]

@@ -23,7 +23,7 @@ actions the rules allow; it has its own generator, used only to break ties.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -124,7 +124,7 @@ class OperationalAI:
                 yield Entrench(u.id)
         yield EndPhase()
 
-    def _attacks(self, view: "_PhaseView") -> Iterator[Attack]:
+    def _attacks(self, view: _PhaseView) -> Iterator[Attack]:
         tried: set[int] = set()
         while True:
             best = view.best_attack(tried)
@@ -134,7 +134,7 @@ class OperationalAI:
             tried.add(target)
             yield attack
 
-    def _moves(self, view: "_PhaseView") -> Iterator[Move]:
+    def _moves(self, view: _PhaseView) -> Iterator[Move]:
         for unit_id in view.move_order():
             move = view.best_move(unit_id)
             if move is not None:
@@ -366,7 +366,7 @@ class _PhaseView:
         caution), plus what the hex is worth times the expected progress towards taking it (the
         chance of clearing it, or for a place that holds instead of retreating, the share of its
         garrison the attack is expected to destroy: a siege)."""
-        ctx, state, p = self.ctx, self.state, self.p
+        ctx, p = self.ctx, self.p
         holds = bool(ctx.fort[t] > 0 or ctx.city[t])
         per_hex = ctx.rules.combat.hold_loss_per_hex
         clear = defender_loss = 0.0

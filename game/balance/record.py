@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ..rules.context import Context
 from ..rules.engine import Game
