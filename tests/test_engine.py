@@ -231,3 +231,19 @@ if __name__ == "__main__":
         update()
     else:
         print(__doc__)
+
+
+def test_lazy_legal_actions_agree_with_the_full_list():
+    from game.rules.actions import Move
+    from game.rules.engine import LegalActions, legal_actions
+    ctx = load_context(ROOT / "scenarios" / "examples" / "henan_1944.yaml")
+    game = Game.new(ctx, 3)
+    full = legal_actions(ctx, game.state)
+    lazy = game.legal_actions()
+    assert isinstance(lazy, LegalActions)
+    for a in full[::7]:
+        assert a in LegalActions(ctx, game.state)  # membership by one check, the list never built
+    assert Move("jp_37_div", (0, 0)) not in LegalActions(ctx, game.state)
+    assert list(lazy) == full and len(lazy) == len(full) and lazy[-1] == full[-1]
+    for uid in {a.unit for a in full if isinstance(a, Move)}:
+        assert lazy.moves(uid) == [a for a in full if isinstance(a, Move) and a.unit == uid]

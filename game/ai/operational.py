@@ -155,6 +155,7 @@ class _PhaseView:
         near = (supplied[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
         self.supplied = supplied | near
         self.traced = supplied
+        self._supply_targets: tuple[int, ...] | None = None  # built on first need
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
         self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
@@ -266,11 +267,11 @@ class _PhaseView:
 
     def _supply_goal(self) -> tuple[int, ...] | None:
         """Traced hexes clear of the enemy, thinned to keep the search cheap (every fourth)."""
-        if not hasattr(self, "_supply_targets"):
+        if self._supply_targets is None:
             clear = self.traced & (self.pressure <= 0)
             own = np.nonzero(clear if clear.any() else self.traced)[0]
-            self._supply_targets = tuple(int(x) for x in own[::4]) or None
-        return self._supply_targets
+            self._supply_targets = tuple(int(x) for x in own[::4])
+        return self._supply_targets or None
 
     def _near_front(self, h: int) -> bool:
         return self.pressure[h] > 0
