@@ -204,16 +204,24 @@ class _PhaseView:
         """Each unit's goal hexes on its axis (None: no axis or the axis is not active)."""
         ctx, state = self.ctx, self.state
         out: dict[str, tuple[int, ...] | None] = {}
+        current: dict[int, tuple[int, ...]] = {}  # axis -> targets of its next objective, if it is on
+        for k, axis in enumerate(self.plan.axes):
+            on = not ((axis.start and state.date < axis.start) or (axis.end and state.date > axis.end))
+            todo = [p for p in axis.objectives if state.owner.get(p) != self.side]
+            if on and todo:
+                current[k] = self._objective_targets(ctx.place_hex[todo[0]])
         for u in state.side_units(self.side):
             out[u.id] = None
-            for axis in self.plan.axes:
+            for k, axis in enumerate(self.plan.axes):
                 if u.id not in axis.units and u.formation not in axis.formations:
                     continue
-                if (axis.start and state.date < axis.start) or (axis.end and state.date > axis.end):
-                    break
-                todo = [p for p in axis.objectives if state.owner.get(p) != self.side]
-                if todo:
-                    out[u.id] = self._objective_targets(ctx.place_hex[todo[0]])
+                if k in current:
+                    out[u.id] = current[k]
+                elif current and not (axis.end and state.date > axis.end) and \
+                        not (axis.start and state.date < axis.start) and u.type not in self.static:
+                    # its axis has taken everything: the unit goes on to the nearest axis still fighting
+                    c = self._class(u)
+                    out[u.id] = min(current.values(), key=lambda g: float(cost_field(ctx, c, g)[u.hex]))
                 break
         return out
 
