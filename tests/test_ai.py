@@ -202,3 +202,19 @@ def test_enemy_pressure_counts_each_unit_once_within_two_hexes(tmp_path):
     at = {c: view.pressure[hex_index(ctx, c, 2)] for c in range(9)}
     assert at[4] == at[3] == at[2] == pytest.approx(12.0)  # 12,000 men x attack 1.0 / 1,000
     assert at[1] == at[7] == 0.0
+
+
+def test_a_garrison_escapes_overwhelming_odds_only_when_the_profile_lets_it(tmp_path):
+    units = [unit("jp", "japan", 2, 1, strength=30000), unit("jp2", "japan", 2, 2, strength=30000),
+             unit("cn_town", "china", 4, 2, strength=3000)]
+    ctx = world(tmp_path, cols=10, rows=4, units=units, places=[place("town", 4, 2, owner="china")],
+                ai={"china": {"role": "defensive", "hold": ["town"]}})
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("extends: default\nhold_to_the_last: false\n")
+    for profile, stays in (("default", True), (str(loose), False)):
+        game = Game.new(ctx, 0)
+        game.apply(EndPhase())  # China to move
+        player = make_player(ctx, "china", profile, 0)
+        while not game.over and game.side_to_move() == "china":
+            game.apply(player.choose(game, game.legal_actions()))
+        assert (pos(ctx, game.state, "cn_town") == (4, 2)) is stays, profile

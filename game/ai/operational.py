@@ -156,6 +156,7 @@ class _PhaseView:
         self.supplied = supplied | near
         self.traced = supplied
         self._supply_targets: tuple[int, ...] | None = None  # built on first need
+        self._board_key, self._board = state.actions_taken, board
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
         self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
@@ -170,7 +171,7 @@ class _PhaseView:
     def board(self) -> Board:
         """The board now (rebuilt only after an action has changed the state)."""
         key = self.state.actions_taken
-        if getattr(self, "_board_key", None) != key:
+        if self._board_key != key:
             self._board_key, self._board = key, make_board(self.ctx, self.state)
         return self._board
 
@@ -204,11 +205,11 @@ class _PhaseView:
         """Each unit's goal hexes on its axis (None: no axis or the axis is not active)."""
         ctx, state = self.ctx, self.state
         out: dict[str, tuple[int, ...] | None] = {}
+        on = [not ((a.start and state.date < a.start) or (a.end and state.date > a.end)) for a in self.plan.axes]
         current: dict[int, tuple[int, ...]] = {}  # axis -> targets of its next objective, if it is on
         for k, axis in enumerate(self.plan.axes):
-            on = not ((axis.start and state.date < axis.start) or (axis.end and state.date > axis.end))
             todo = [p for p in axis.objectives if state.owner.get(p) != self.side]
-            if on and todo:
+            if on[k] and todo:
                 current[k] = self._objective_targets(ctx.place_hex[todo[0]])
         for u in state.side_units(self.side):
             out[u.id] = None
@@ -217,8 +218,7 @@ class _PhaseView:
                     continue
                 if k in current:
                     out[u.id] = current[k]
-                elif current and not (axis.end and state.date > axis.end) and \
-                        not (axis.start and state.date < axis.start) and u.type not in self.static:
+                elif on[k] and current and u.type not in self.static:
                     # its axis has taken everything: the unit goes on to the nearest axis still fighting
                     c = self._class(u)
                     out[u.id] = min(current.values(), key=lambda g: float(cost_field(ctx, c, g)[u.hex]))
@@ -244,8 +244,9 @@ class _PhaseView:
 
     def move_order(self) -> list[str]:
         """Units that may move, the ones nearest their goal first."""
+        pinned = self.garrison if self.p.hold_to_the_last else set()
         units = [u for u in self.state.side_units(self.side)
-                 if u.on_map and not u.moved and not u.attacked and u.id not in self.garrison]
+                 if u.on_map and not u.moved and not u.attacked and u.id not in pinned]
         def key(u: Unit):
             goal = self.axis_of.get(u.id)
             c = self._class(u)
@@ -304,11 +305,10 @@ class _PhaseView:
         board = self.board()
         my_def = unit_strength(ctx, state, u, False)
         here_danger = self._danger(u.hex, 0.0)
-        if goal is None:
-            if self.offensive or here_danger < p.retreat_odds:
-                return None  # hold the line
-            if u.id in self.garrison and p.hold_to_the_last:
-                return None
+        if u.id in self.garrison:
+            goal, must = None, False  # a garrison leaves its place only to escape (hold_to_the_last: false)
+        if goal is None and (here_danger < p.retreat_odds or (self.offensive and u.id not in self.garrison)):
+            return None  # hold the line
         reached = reach(ctx, state, u, board)
         if not reached:
             return None

@@ -82,16 +82,16 @@ class TurnSeries:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.last_turn = 0
+        self.ended = False
         self.data: dict = {"date": [], "front": {s: [] for s in ctx.sides}, "supply": {s: [] for s in ctx.sides},
                            "tracks": {t: [] for t in ctx.tracks}, "losses": {s: [] for s in ctx.sides}}
 
     def __call__(self, game: Game, action=None) -> None:
         state = game.state
-        if state.turn != self.last_turn or state.phase == "over":
-            if state.phase == "over" and self.last_turn == -1:
-                return
-            self.last_turn = state.turn if state.phase != "over" else -1
-            self.sample(state)
+        if self.ended or (state.turn == self.last_turn and state.phase != "over"):
+            return
+        self.last_turn, self.ended = state.turn, state.phase == "over"
+        self.sample(state)
 
     def sample(self, state: GameState) -> None:
         d = self.data
