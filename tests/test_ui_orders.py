@@ -206,3 +206,13 @@ def test_clicking_a_stack_cycles_through_it(tmp_path):
     orders.click(h, shift=True)
     assert sorted(orders.selected) == ["jp_a", "jp_b"]
     assert orders.escape() and orders.selected == [] and not orders.escape()
+
+
+def test_next_unit_cycles_through_units_that_can_move(hotseat):
+    session, orders = hotseat
+    first = orders.next_unit()
+    assert first is not None and orders.selected == [first]
+    assert session.game.legal_actions().moves(first)
+    second = orders.next_unit()
+    assert second is not None and second != first and orders.selected == [second]
+    assert not orders.select_unit(next(u.id for u in session.game.state.units.values() if u.side == 1))

@@ -359,6 +359,34 @@ class Orders:
             return
         self.message = engine.check(ctx, state, Move(u.id, ctx.offsets[j])) or ""
 
+    def select_unit(self, unit_id: str) -> bool:
+        """Select one own unit by id (the 'next unit' key); False when it cannot be selected."""
+        self.sync()
+        u = self.game.state.units.get(unit_id)
+        if not self.can_act or u is None or not u.on_map or u.side != self.side:
+            return False
+        self.cancel()
+        self.selected = [unit_id]
+        self.inspected = u.hex
+        self._rebuild()
+        return True
+
+    def next_unit(self) -> str | None:
+        """Select the next own unit (after the selected one, in id order) that can still move;
+        returns its id, None when none can."""
+        self.sync()
+        if not self.can_act:
+            return None
+        legal = self.legal
+        ready = sorted(u.id for u in self.game.state.side_units(self.side) if legal.moves(u.id))
+        if not ready:
+            self.message = "No unit can move any more this phase"
+            return None
+        current = self.selected[0] if self.selected else ""
+        uid = next((x for x in ready if x > current), ready[0])
+        self.select_unit(uid)
+        return uid
+
     def deselect(self) -> None:
         if self.selected or self.pending is not None:
             self.selected = []
