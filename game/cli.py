@@ -2,7 +2,8 @@
 
 Bad input (a scenario, a save, a command-line mistake) prints ``file:line:col: error: ...`` lines
 or a one-line message and exits 1; a subcommand that is not built yet says so and exits 2; an
-internal error says it is a bug, saves the traceback to a file and exits 70.
+internal error says it is a bug, saves the traceback to a file and exits 70. With no subcommand
+(``python main.py``) the game window opens on the main menu.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from .diagnostics import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_NOT_BUILT, EXIT_BUG = 0, 1, 2, 70
 
-NOT_BUILT = {
-    "play": "the game window (issue 'Play it: the pygame interface')",
-}
+NOT_BUILT: dict[str, str] = {}  # subcommand -> what is still to come (none left)
 
 
 class UsageError(Exception):
@@ -43,8 +42,24 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("play", help="open the game window (the default)",
-                       description="Open the game window on the main menu.")
-    p.add_argument("scenario", nargs="?", help="scenario file to start with")
+                       description="Open the game window: on the main menu, or straight into a new game of "
+                                   "a scenario (SCENARIO or --scenario), or into a saved game (--load). F11 toggles "
+                                   "full screen, F1 in the game lists the controls.")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="start a new game of this scenario file at once")
+    p.add_argument("--scenario", dest="scenario_option", metavar="FILE",
+                   help="the same as SCENARIO; with --load, where the save's scenario is when it has moved")
+    p.add_argument("--seed", type=int, metavar="N", help="the game's random seed (default: a random one, shown)")
+    p.add_argument("--side", metavar="SIDE",
+                   help="who you play: a side id of the scenario (japan, china), 'hotseat' (both, in turn) or "
+                        "'watch' (the computer plays both); default: the first side")
+    p.add_argument("--opponent", metavar="PROFILE", default="default",
+                   help="the computer player's profile (default 'default': the scenario's plan; or offensive, "
+                        "defensive, aggressive, cautious, simple, random, or an AI profile YAML file)")
+    p.add_argument("--load", metavar="SAVE", help="resume a saved game (a save file, e.g. an autosave)")
+    p.add_argument("--size", metavar="WxH", default="1280x800", help="window size in pixels (default 1280x800)")
+    p.add_argument("--fullscreen", action="store_true", help="start in full screen (F11 toggles)")
+    p.add_argument("--scenario-dir", metavar="DIR", help="where the menu lists scenarios (default: scenarios/)")
+    p.add_argument("--frames", type=int, help=argparse.SUPPRESS)  # run this many frames and exit (smoke tests)
 
     p = sub.add_parser("validate", help="check scenario files; every problem with its line",
                        description="Validate scenario files. Exit 0 with a summary line per file when all are "
@@ -511,9 +526,118 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_not_built(command: str, parser: Parser) -> int:
     print(f"main.py {command}: not built yet: {NOT_BUILT[command]} is still to come.", file=sys.stderr)
-    if command == "play":
-        print("Available now: validate, schema, simulate, balance, replay. See 'main.py --help'.", file=sys.stderr)
     return EXIT_NOT_BUILT
+
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SIZE_RE = r"(\d{2,5})[xX](\d{2,5})"
+
+
+def _play_size(text: str) -> tuple[int, int]:
+    import re
+
+    from .ui.app import MIN_SIZE
+
+    m = re.fullmatch(SIZE_RE, text.strip())
+    if not m:
+        raise UsageError(f"main.py play: error: --size expects WIDTHxHEIGHT in pixels, e.g. 1280x800, got '{text}'")
+    w, h = int(m.group(1)), int(m.group(2))
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise UsageError(f"main.py play: error: --size {w}x{h} is too small; the window needs at least "
+                         f"{MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    return w, h
+
+
+def _play_players(ctx, side: str | None, opponent: str) -> dict[str, str]:
+    """The players of a new game from --side and --opponent (checked: a usage error when wrong)."""
+    from .ai import ProfileError, make_player
+    from .diagnostics import did_you_mean
+    from .ui.menu import HOTSEAT, WATCH
+    from .ui.session import HUMAN
+
+    side = side or ctx.sides[0]
+    choices = [*ctx.sides, HOTSEAT, WATCH]
+    if side not in choices:
+        raise UsageError(f"main.py play: error: --side: scenario '{ctx.scenario.meta.id}' has no side '{side}'"
+                         f"{did_you_mean(side, choices)} (expected one of: {', '.join(choices)})")
+    try:
+        make_player(ctx, ctx.sides[0], opponent, 0)
+    except ProfileError as exc:
+        raise UsageError(f"main.py play: error: --opponent: {exc}") from None
+    if side == HOTSEAT:
+        return {s: HUMAN for s in ctx.sides}
+    if side == WATCH:
+        return {s: opponent for s in ctx.sides}
+    return {s: HUMAN if s == side else opponent for s in ctx.sides}
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Open the window. Everything given on the command line is checked before it opens: a bad
+    option, scenario or save is reported here (exit 1), never in a traceback."""
+    import secrets
+
+    from .diagnostics import InputError
+    from .rules.context import load_context
+
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner on the terminal
+    if args.scenario and args.scenario_option and args.scenario != args.scenario_option:
+        raise UsageError("main.py play: error: give the scenario once (SCENARIO or --scenario), not two different ones")
+    scenario = args.scenario or args.scenario_option
+    size = _play_size(args.size)
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"main.py play: error: --seed must be 0 or more, got {args.seed}")
+    if args.frames is not None and args.frames < 0:
+        raise UsageError("main.py play: error: --frames must be 0 or more")
+    scenario_dir = Path(args.scenario_dir) if args.scenario_dir else SCENARIO_DIR
+    if args.scenario_dir and not scenario_dir.is_dir():
+        raise UsageError(f"main.py play: error: --scenario-dir: {scenario_dir} is not a folder")
+    session = None
+    new: tuple | None = None
+    menu: dict = {}
+    try:
+        if args.load:
+            if args.side or args.seed is not None:
+                raise UsageError("main.py play: error: --load resumes a game with its own seed and sides; "
+                                 "--seed and --side go with a new game")
+            from .ui.session import Session
+
+            session = Session.load(args.load, scenario=scenario)
+        elif scenario:
+            ctx = load_context(scenario)
+            seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
+            new = (Path(scenario), seed, _play_players(ctx, args.side, args.opponent))
+        else:
+            if args.side:
+                base = scenario_dir / "ichigo_1944.yaml"
+                if base.is_file():
+                    _play_players(load_context(base), args.side, args.opponent)
+            menu = {"seed": args.seed, "side": args.side}
+    except InputError as exc:
+        return _print_diagnostics(exc)
+    import pygame
+
+    from .ui.app import App
+
+    try:
+        app = App(size=size, scenario_dir=scenario_dir, fullscreen=args.fullscreen, menu_defaults=menu)
+    except pygame.error as exc:
+        print(f"main.py play: error: cannot open the game window: {exc} (is there a display? "
+              "SDL_VIDEODRIVER=dummy runs without one)", file=sys.stderr)
+        return EXIT_INPUT
+    if session is not None:
+        app.open_session(session)
+    elif new is not None:
+        app.new_game(*new)
+    if args.frames is None:
+        return app.run()
+    try:
+        for _ in range(args.frames):
+            app.step()
+            if not app.running:
+                break
+    finally:
+        app.close()
+    return EXIT_BUG if app.errors else app.exit_code
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -525,13 +649,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
     if args.command is None:
-        # No subcommand means 'play'. Until the window exists, show what is available.
-        parser.print_help()
-        print("\nThe game window ('play') is not built yet; 'validate', 'schema', 'simulate', 'balance' and 'replay' "
-              "work now.")
-        return EXIT_OK
-    commands = {"validate": cmd_validate, "schema": cmd_schema, "simulate": cmd_simulate, "balance": cmd_balance,
-                "replay": cmd_replay}
+        # No subcommand means 'play' on the main menu.
+        args = parser.parse_args(["play"])
+    commands = {"play": cmd_play, "validate": cmd_validate, "schema": cmd_schema, "simulate": cmd_simulate,
+                "balance": cmd_balance, "replay": cmd_replay}
     if args.command not in commands:
         return cmd_not_built(args.command, parser)
     try:

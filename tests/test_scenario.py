@@ -137,11 +137,18 @@ def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
         jsonschema.validate(plain, schema)
 
 
-@pytest.mark.parametrize("command", ["play"])
-def test_commands_not_built_yet_say_so_and_exit_2(command):
-    result = subprocess.run([sys.executable, "main.py", *command.split()], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "not built yet" in result.stderr
+@pytest.mark.parametrize("options, expected", [
+    ("--seed abc", "argument --seed: invalid int value: 'abc'"),
+    ("--size 10x", "--size expects WIDTHxHEIGHT"),
+    ("--load no_such_save.json", "save file not found: no_such_save.json"),
+    ("--scenario no_such.yaml", "no_such.yaml:1:1: error: file not found"),
+    ("scenarios/ichigo_1944.yaml --side chna", "has no side 'chna'; did you mean 'china'?"),
+])
+def test_play_reports_bad_options_before_opening_the_window(options, expected):
+    result = subprocess.run([sys.executable, "main.py", "play", *options.split()], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 1, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("command", ["", "play", "validate", "schema", "simulate", "balance", "replay"])
@@ -159,11 +166,28 @@ def test_usage_mistakes_exit_1_with_a_message():
     assert result.returncode == 1 and "FILE" in result.stderr
 
 
-def test_bare_main_lists_the_commands():
-    result = subprocess.run([sys.executable, "main.py"], cwd=ROOT, capture_output=True, text=True)
+def test_help_lists_the_commands():
+    result = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     for command in ("play", "validate", "schema", "simulate", "balance", "replay"):
         assert command in result.stdout
+
+
+def test_bare_main_opens_the_window_on_the_menu(monkeypatch, tmp_path):
+    """No subcommand means 'play': the window opens on the menu (a few frames, dummy drivers)."""
+    from game import cli
+
+    monkeypatch.setenv("ICHIGO_SAVES", str(tmp_path))
+    seen = {}
+
+    def play(args):
+        seen["command"] = args.command
+        args.frames = 2
+        return real(args)
+
+    real = cli.cmd_play
+    monkeypatch.setattr(cli, "cmd_play", play)
+    assert cli.main([]) == 0 and seen["command"] == "play"
 
 
 def test_validate_accepts_globs(in_root):

@@ -79,6 +79,10 @@ class ScenarioChoice:
     title: str
     description: str
     variant: bool  # it extends another scenario (a what-if)
+    sides: tuple[tuple[str, str], ...] = ()  # (side id, name) in the scenario's order
+    start: str = ""  # ISO start date
+    turns: int = 0
+    days_per_turn: int = 0
     error: str | None = None  # the first validation error; None when it can be played
 
     @property
@@ -479,7 +483,10 @@ def scenario_choices(folder: Path) -> list[ScenarioChoice]:
             s = report.result.scenario
             out.append(ScenarioChoice(path=path, id=s.meta.id, title=s.meta.title,
                                       description=" ".join(s.meta.description.split()),
-                                      variant=len(report.result.files) > 1))
+                                      variant=len(report.result.files) > 1,
+                                      sides=tuple((x.id, x.name) for x in s.meta.sides),
+                                      start=s.meta.start_date.isoformat(), turns=s.meta.turns,
+                                      days_per_turn=s.meta.days_per_turn))
         else:
             errors = report.result.diagnostics.errors
             first = errors[0].format() if errors else "it does not validate"

@@ -1,0 +1,373 @@
+"""The main menu: the scenario (the base and its what-if variants, with the description of the
+selected one), the side, the computer opponent's profile, the seed, and new game / load / quit.
+
+Keyboard: Enter starts, Esc quits. The background is the selected scenario's map, dimmed (drawn by
+the map view once per scenario and window size, and cached on the App), or a plain gradient when
+the map cannot be drawn.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pygame
+import pygame_gui
+from pygame_gui.core import ObjectID, UIContainer
+from pygame_gui.elements import UIButton, UIDropDownMenu, UILabel, UIPanel, UISelectionList, UITextBox, UITextEntryLine
+
+from . import dialogs
+from .app import App, Screen
+from .session import HUMAN, ScenarioChoice
+
+SEED_LIMIT = 10**12
+HOTSEAT, WATCH = "hotseat", "watch"
+PROFILES = ("default", "offensive", "defensive", "aggressive", "cautious", "simple", "random")
+PROFILE_HELP = {"default": "the scenario's plan", "simple": "a plain greedy player", "random": "random moves"}
+GOLD = (224, 184, 74)
+TEXT = (232, 232, 236)
+DIM = (160, 164, 176)
+
+
+def ui_font(size: int, bold: bool = False) -> pygame.font.Font:
+    """Noto Sans (shipped with pygame_gui), the UI's typeface, for text drawn directly."""
+    key = (size, bold)
+    font = _FONTS.get(key)
+    if font is None:
+        path = Path(pygame_gui.__file__).parent / "data" / ("NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf")
+        font = _FONTS[key] = pygame.font.Font(str(path) if path.is_file() else None, size)
+    return font
+
+
+_FONTS: dict[tuple[int, bool], pygame.font.Font] = {}
+
+
+def parse_seed(text: str) -> int:
+    """The seed typed in the menu; ValueError with a message for the player."""
+    text = text.strip().replace("_", "").replace(",", "")
+    if not text:
+        raise ValueError("Type a seed (a whole number), or press 'Random'.")
+    if not text.isdigit():
+        raise ValueError(f"The seed must be a whole number from 0 to {SEED_LIMIT - 1:,}, not '{text}'.")
+    value = int(text)
+    if value >= SEED_LIMIT:
+        raise ValueError(f"The seed must be below {SEED_LIMIT:,}.")
+    return value
+
+
+def list_label(choice: ScenarioChoice) -> str:
+    """How a scenario reads in the list: variants as 'What if: ...' under their base."""
+    if not choice.ok:
+        return f"{choice.path.name} (cannot be played)"
+    title = choice.title
+    if choice.variant:
+        low = title.lower()
+        at = low.find("what if:")
+        rest = title[at + len("what if:"):].strip() if at >= 0 else title
+        return f"      What if: {rest}"
+    return title
+
+
+def players_for(choice: ScenarioChoice, side: str, opponent: str) -> dict[str, str]:
+    """The players of a menu choice: the side played by the human, both (hotseat) or none (watch)."""
+    sides = [s for s, _ in choice.sides]
+    if side == HOTSEAT:
+        return {s: HUMAN for s in sides}
+    if side == WATCH:
+        return {s: opponent for s in sides}
+    return {s: HUMAN if s == side else opponent for s in sides}
+
+
+class MenuScreen(Screen):
+    """The main menu (see the module docstring)."""
+
+    def __init__(self, app: App):
+        super().__init__(app)
+        defaults = app.menu_defaults
+        self.choices = app.scenario_choices()
+        self.labels = [list_label(c) for c in self.choices]
+        self.index = self._default_index(defaults.get("scenario"))
+        self.side = str(defaults.get("side") or "")
+        seed = defaults.get("seed")
+        self.seed_text = str(seed if seed is not None else secrets.randbelow(1_000_000))
+        self.opponent = "default"
+        self.root: UIContainer | None = None
+        self._build(app.size)
+
+    def _default_index(self, scenario: object) -> int:
+        if scenario:
+            want = Path(str(scenario)).resolve()
+            for k, c in enumerate(self.choices):
+                if c.path.resolve() == want:
+                    return k
+        return next((k for k, c in enumerate(self.choices) if c.ok), 0)
+
+    @property
+    def choice(self) -> ScenarioChoice | None:
+        return self.choices[self.index] if self.choices else None
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def _build(self, size: tuple[int, int]) -> None:
+        """(Re)create the widgets for a window size, keeping the choices made."""
+        if self.root is not None:
+            self.root.kill()
+        ui = self.app.ui
+        w, h = size
+        self.root = UIContainer(pygame.Rect(0, 0, w, h), ui)
+        margin = max(24, w // 26)
+        top = 150 if h >= 700 else 112
+        gap = 24
+        right_w = min(420, max(330, w // 3))
+        left_w = w - 2 * margin - gap - right_w
+        bottom = h - margin - 26
+        # the scenario column
+        left = UIPanel(pygame.Rect(margin, top, left_w, bottom - top), manager=ui, container=self.root,
+                       object_id=ObjectID("#menu_left", None))
+        inner = left_w - 32
+        UILabel(pygame.Rect(16, 12, inner, 24), "SCENARIO", ui, container=left,
+                object_id=ObjectID("#scenario_heading", "@heading"))
+        rows = max(3, min(len(self.labels), 8))
+        list_h = rows * 30 + 4
+        self.scenario_list = UISelectionList(pygame.Rect(16, 42, inner, list_h), self.labels, ui, container=left,
+                                             object_id=ObjectID("#scenario_list", None),
+                                             default_selection=self.labels[self.index] if self.labels else None)
+        y = 42 + list_h + 16
+        UILabel(pygame.Rect(16, y, inner, 24), "ABOUT THIS SCENARIO", ui, container=left,
+                object_id=ObjectID("#about_heading", "@heading"))
+        self.description = UITextBox(self._description_html(), pygame.Rect(16, y + 30, inner, bottom - top - y - 46),
+                                     ui, container=left, object_id=ObjectID("#scenario_description", None))
+        # the game column
+        x = margin + left_w + gap
+        right = UIPanel(pygame.Rect(x, top, right_w, bottom - top), manager=ui, container=self.root,
+                        object_id=ObjectID("#menu_right", None))
+        inner = right_w - 32
+        UILabel(pygame.Rect(16, 12, inner, 24), "YOUR SIDE", ui, container=right,
+                object_id=ObjectID("#side_heading", "@heading"))
+        self.side_buttons: dict[str, UIButton] = {}
+        y = 42
+        for key, text, tip in self._side_options():
+            self.side_buttons[key] = UIButton(pygame.Rect(16, y, inner, 38), text, ui, container=right,
+                                              tool_tip_text=tip, object_id=ObjectID(f"#side_{key}", "@side"))
+            y += 42
+        y += 8
+        UILabel(pygame.Rect(16, y, inner, 24), "COMPUTER OPPONENT", ui, container=right,
+                object_id=ObjectID("#opponent_heading", "@heading"))
+        options = [self._profile_label(p) for p in PROFILES]
+        self.opponent_menu = UIDropDownMenu(options, self._profile_label(self.opponent),
+                                            pygame.Rect(16, y + 30, inner, 34), ui, container=right,
+                                            object_id=ObjectID("#opponent", None))
+        y += 30 + 34 + 16
+        UILabel(pygame.Rect(16, y, inner, 24), "SEED", ui, container=right,
+                object_id=ObjectID("#seed_heading", "@heading"))
+        self.seed_entry = UITextEntryLine(pygame.Rect(16, y + 30, inner - 110, 36), ui, container=right,
+                                          object_id=ObjectID("#seed", None), initial_text=self.seed_text)
+        self.seed_entry.set_text_length_limit(16)
+        self.random_button = UIButton(pygame.Rect(16 + inner - 100, y + 30, 100, 36), "Random", ui, container=right,
+                                      tool_tip_text="Draw a new random seed", object_id=ObjectID("#random_seed", None))
+        self.seed_hint = UILabel(pygame.Rect(16, y + 70, inner, 20), "", ui, container=right,
+                                 object_id=ObjectID("#seed_hint", "@small"))
+        self._seed_changed(self.seed_text)
+        # the buttons at the bottom of the column
+        panel_h = bottom - top
+        by = panel_h - 16 - 40
+        half = (inner - 12) // 2
+        self.quit_button = UIButton(pygame.Rect(16 + half + 12, by, half, 40), "Quit", ui, container=right,
+                                    tool_tip_text="Esc", object_id=ObjectID("#quit", "@big"))
+        self.load_button = UIButton(pygame.Rect(16, by, half, 40), "Load game...", ui, container=right,
+                                    tool_tip_text="Resume a saved game or an autosave",
+                                    object_id=ObjectID("#load", "@big"))
+        self.new_button = UIButton(pygame.Rect(16, by - 12 - 54, inner, 54), "New game", ui, container=right,
+                                   tool_tip_text="Enter", object_id=ObjectID("#new_game", "@primary"))
+        self._refresh_side()
+
+    def _side_options(self) -> list[tuple[str, str, str]]:
+        c = self.choice
+        sides = c.sides if c is not None and c.sides else ()
+        out = [(sid, f"Play {name}", f"You command {name}; the computer plays the other side") for sid, name in sides]
+        out.append((HOTSEAT, "Hotseat (two players)", "Both sides played here, in turn"))
+        out.append((WATCH, "Watch: computer against computer", "The computer plays both sides"))
+        return out
+
+    @staticmethod
+    def _profile_label(profile: str) -> str:
+        extra = PROFILE_HELP.get(profile)
+        return f"{profile} ({extra})" if extra else profile
+
+    def _description_html(self) -> str:
+        c = self.choice
+        if c is None:
+            return dialogs.markup(f"No scenario files in {self.app.scenario_dir}.")
+        if not c.ok:
+            return ("<font color='#ff8a7a'><b>This file cannot be played.</b></font><br><br>"
+                    + dialogs.markup(c.error or ""))
+        facts = f"{c.turns} turns of {c.days_per_turn} days from {c.start}  ·  {c.path.name}"
+        return (f"<font color='#e0b84a' size=4.5><b>{dialogs.markup(c.title)}</b></font><br>"
+                f"<font color='#a0a4b0'>{dialogs.markup(facts)}</font><br><br>{dialogs.markup(c.description)}")
+
+    def _refresh_side(self) -> None:
+        keys = list(self.side_buttons)
+        if self.side not in keys:
+            self.side = keys[0]
+        for key, button in self.side_buttons.items():
+            if key == self.side:
+                button.select()
+            else:
+                button.unselect()
+        ok = self.choice is not None and self.choice.ok
+        if ok:
+            self.new_button.enable()
+        else:
+            self.new_button.disable()
+
+    def _seed_changed(self, text: str) -> None:
+        self.seed_text = text
+        try:
+            parse_seed(text)
+        except ValueError as exc:
+            self.seed_hint.change_object_id(ObjectID("#seed_hint", "@warning"))
+            self.seed_hint.set_text(str(exc))
+            return
+        self.seed_hint.change_object_id(ObjectID("#seed_hint", "@small"))
+        self.seed_hint.set_text("The same seed and the same orders give the same game.")
+
+    # -- input ------------------------------------------------------------------------------------
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN:
+            if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self.start()
+            elif event.key == pygame.K_ESCAPE:
+                self.app.quit()
+        elif event.type == pygame_gui.UI_BUTTON_PRESSED:
+            element = event.ui_element
+            if element is self.new_button:
+                self.start()
+            elif element is self.load_button:
+                self.app.load_menu()
+            elif element is self.quit_button:
+                self.app.quit()
+            elif element is self.random_button:
+                self.seed_entry.set_text(str(secrets.randbelow(1_000_000)))
+                self._seed_changed(self.seed_entry.get_text())
+            else:
+                for key, button in self.side_buttons.items():
+                    if element is button:
+                        self.side = key
+                        self._refresh_side()
+        elif event.type == pygame_gui.UI_SELECTION_LIST_NEW_SELECTION and event.ui_element is self.scenario_list:
+            if event.text in self.labels:
+                self.select(self.labels.index(event.text))
+        elif event.type == pygame_gui.UI_SELECTION_LIST_DOUBLE_CLICKED_SELECTION and \
+                event.ui_element is self.scenario_list:
+            self.start()
+        elif event.type == pygame_gui.UI_TEXT_ENTRY_CHANGED and event.ui_element is self.seed_entry:
+            self._seed_changed(event.text)
+        elif event.type == pygame_gui.UI_TEXT_ENTRY_FINISHED and event.ui_element is self.seed_entry:
+            self.start()
+        elif event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED and event.ui_element is self.opponent_menu:
+            self.opponent = event.text.split(" (")[0]
+
+    def select(self, index: int) -> None:
+        """Select a scenario of the list (the side choices follow its sides)."""
+        old_sides = self.choice.sides if self.choice else ()
+        self.index = index
+        self.description.set_text(self._description_html())
+        if self.choice is not None and self.choice.sides != old_sides:
+            self._build(self.app.size)
+        else:
+            self._refresh_side()
+
+    def start(self) -> None:
+        """New game with the choices made (a message when the seed is not a number)."""
+        c = self.choice
+        if c is None or not c.ok:
+            self.app.show_error("Cannot start", "Pick a scenario that can be played first.")
+            return
+        try:
+            seed = parse_seed(self.seed_entry.get_text())
+        except ValueError as exc:
+            self.app.show_error("Bad seed", str(exc))
+            return
+        self.app.menu_defaults.update(scenario=c.path, seed=None, side=self.side)
+        self.app.new_game(c.path, seed, players_for(c, self.side, self.opponent))
+
+    @property
+    def players(self) -> dict[str, str]:
+        return players_for(self.choice, self.side, self.opponent) if self.choice else {}
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.seed_text = self.seed_entry.get_text()
+        self._build(size)
+
+    def close(self) -> None:
+        if self.root is not None:
+            self.root.kill()
+            self.root = None
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.blit(self._background(surface.get_size()), (0, 0))
+        w, h = surface.get_size()
+        margin = max(24, w // 26)
+        big = h >= 700
+        title = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, GOLD)
+        shadow = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, (0, 0, 0))
+        y = 28 if big else 16
+        surface.blit(shadow, (margin + 3, y + 3))
+        surface.blit(title, (margin, y))
+        sub = ui_font(18 if big else 16).render(
+            "Operation Ichi-Go, April to December 1944: Japan's last great offensive in China", True, TEXT)
+        surface.blit(sub, (margin + 2, y + title.get_height() + 2))
+        foot = ui_font(13).render("Enter: new game   ·   Esc: quit   ·   F11: full screen", True, DIM)
+        surface.blit(foot, (margin, h - margin // 2 - foot.get_height() - 4))
+
+    def _background(self, size: tuple[int, int]) -> pygame.Surface:
+        """The base scenario's map at the start, dimmed; cached on the App per scenario and size."""
+        c = self.choice
+        key = (str(c.path) if c and c.ok else "", size)
+        cached = self.app.backgrounds.get(key)
+        if cached is None:
+            cached = self.app.backgrounds[key] = _map_background(self.app, c, size)
+        return cached
+
+
+def _map_background(app: App, choice: ScenarioChoice | None, size: tuple[int, int]) -> pygame.Surface:
+    surface = pygame.Surface(size)
+    _gradient(surface)
+    if choice is None or not choice.ok:
+        return surface
+    try:
+        from ..rules.engine import Game
+        from .mapview import MapView
+
+        ctx = app.context(choice.path)
+        view = MapView(ctx, size)
+        if hasattr(view, "set_zoom"):
+            view.set_zoom(min(2, len(getattr(view, "zooms", [0, 1, 2])) - 1))
+        place = ctx.place_hex.get("wuhan") or ctx.place_hex.get(next(iter(ctx.place_hex), ""), 0)
+        view.center_on(int(place))
+        game = Game.new(ctx, 0)
+        view.refresh(game)
+        view.draw(surface, game)
+    except Exception:  # noqa: BLE001 - the map is decoration: the plain background will do
+        _gradient(surface)
+        return surface
+    veil = pygame.Surface(size, pygame.SRCALPHA)
+    veil.fill((14, 16, 22, 178))
+    surface.blit(veil, (0, 0))
+    # darker towards the title
+    band = pygame.Surface((size[0], 150), pygame.SRCALPHA)
+    for y in range(150):
+        pygame.draw.line(band, (10, 12, 16, int(120 * (1 - y / 150))), (0, y), (size[0], y))
+    surface.blit(band, (0, 0))
+    return surface
+
+
+def _gradient(surface: pygame.Surface) -> None:
+    w, h = surface.get_size()
+    for y in range(h):
+        t = y / max(1, h - 1)
+        c = (int(30 - 12 * t), int(34 - 14 * t), int(44 - 18 * t))
+        pygame.draw.line(surface, c, (0, y), (w, y))
