@@ -369,6 +369,11 @@ class MapView:
         i = self.ctx.hm.index_of_hex(h)
         return i if i >= 0 else None
 
+    def km_at(self, pos: tuple[float, float]) -> tuple[float, float]:
+        """The map point (in the map's km, as ``HexMap.x_km``/``y_km``) under a point of the view."""
+        z = self.zoom
+        return (self.cam_x + pos[0] - z.pad) / z.scale, (self.cam_y + pos[1] - z.pad) / z.scale
+
     def hex_center(self, hex_index: int) -> tuple[int, int]:
         z = self.zoom
         return (int(round(float(z.x[hex_index]) - self.cam_x)), int(round(float(z.y[hex_index]) - self.cam_y)))
@@ -442,6 +447,7 @@ class MapView:
                     surface.blit(surf, (tx * TILE - cx, ty * TILE - cy))
         self._draw_path(surface, z, cx, cy)
         self._draw_units(surface, game, z, cx, cy, world)
+        self._draw_air_bases(surface, z, cx, cy, world)
         self._draw_attack_target(surface, z, cx, cy)
         surface.set_clip(clip)
         self.frames += 1
@@ -613,7 +619,6 @@ class MapView:
                 pygame.draw.circle(surf, palette.FRONT, a, front_w / 2 - 0.5)
                 pygame.draw.circle(surf, palette.FRONT, b, front_w / 2 - 0.5)
         self._draw_places(surf, z, rect, control)
-        self._draw_air_bases(surf, z, rect, snap)
         return surf
 
     def _outline(self, surf: pygame.Surface, z: Zoom, mask: np.ndarray, inside: np.ndarray, ox: float, oy: float,
@@ -691,7 +696,8 @@ class MapView:
             label = palette.text(name, size, palette.LABEL, bold=bold, halo=palette.LABEL_HALO)
             w, h = label.get_size()
             x, y = float(z.x[i]), float(z.y[i])
-            off = z.spacing * 0.2 + 2
+            # clear of the counter standing on the hex (when it is big enough to draw names under)
+            off = max(self._marker_radius(z, imp), self._counter_px(z) / 2 if z.spacing >= 20 else 0) + 3
             candidates = [(x + off, y - h / 2), (x - off - w, y - h / 2), (x - w / 2, y - off - h), (x - w / 2, y + off)]
             chosen = None
             for cx, cy in candidates:
@@ -744,25 +750,27 @@ class MapView:
                 label = palette.text(key[0], key[1], key[2], bold=key[3], halo=key[4])
                 surf.blit(label, (lr.x - ox, lr.y - oy))
 
-    def _draw_air_bases(self, surf: pygame.Surface, z: Zoom, rect: pygame.Rect, snap: _Snapshot) -> None:
-        if z.spacing < 14:
+    def _draw_air_bases(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int, world: pygame.Rect) -> None:
+        """Air bases as small aeroplanes at the upper left of their hex, over the counters (a base's
+        state matters as much as the unit on it): the side's colour when active, grey and hollow
+        when not yet active, crossed out in red when destroyed."""
+        if z.spacing < 14 or self._snapshot is None:
             return
-        reach = pygame.Rect(rect).inflate(2 * z.spacing, 2 * z.spacing)
+        view = world.inflate(2 * z.spacing, 2 * z.spacing)
+        r = max(4, round(z.spacing * 0.15))
         for bid, base in self.ctx.air_bases.items():
             x, y = float(z.x[base.hex]), float(z.y[base.hex])
-            if not reach.collidepoint(x, y):
+            if not view.collidepoint(x, y):
                 continue
-            active, destroyed = snap.air[bid]
-            # up and left of the hex centre, clear of the place marker and its name
-            c = (x - rect.x - z.spacing * 0.26, y - rect.y - z.spacing * 0.24)
-            draw_plane(surf, c, max(4.0, z.spacing * 0.15),
-                       palette.side_colour(self.ctx, base.side) if active else (150, 150, 150),
-                       destroyed=destroyed, hollow=not active and not destroyed)
+            active, destroyed = self._snapshot.air[bid]
+            colour = palette.side_colour(self.ctx, base.side) if active else (150, 150, 150)
+            icon = _plane_icon(r, colour, destroyed, not active and not destroyed)
+            surface.blit(icon, icon.get_rect(center=(round(x - cx - z.spacing * 0.4), round(y - cy - z.spacing * 0.34))))
 
     # -- units ---------------------------------------------------------------------------------
 
     def _counter_px(self, z: Zoom) -> int:
-        return max(6, round(z.spacing * 0.74))
+        return max(6, round(z.spacing * 0.8))
 
     def _draw_units(self, surface: pygame.Surface, game: Game, z: Zoom, cx: int, cy: int, world: pygame.Rect) -> None:
         ctx = self.ctx
@@ -1154,6 +1162,14 @@ class MapView:
         img = np.clip(img, 0, 255).astype(np.uint8)
         return pygame.surfarray.make_surface(np.ascontiguousarray(img.transpose(1, 0, 2)))
 
+    def minimap_point(self, rect: pygame.Rect, hex_index: int) -> tuple[int, int]:
+        """Where hex ``hex_index`` is drawn in a minimap drawn in ``rect``."""
+        rect = pygame.Rect(rect)
+        g = self._mini_geometry(rect.size)
+        z0 = self.zoom_geometry(0)
+        return (round(rect.x + g["off"][0] + float(z0.x[hex_index]) * g["k"]),
+                round(rect.y + g["off"][1] + float(z0.y[hex_index]) * g["k"]))
+
     def minimap_jump(self, rect: pygame.Rect, pos: tuple[int, int]) -> None:
         """Centre the view on the map point under ``pos`` in a minimap drawn in ``rect``."""
         rect = pygame.Rect(rect)
@@ -1251,6 +1267,20 @@ class MapView:
     def cache_bytes(self) -> int:
         """Memory held by the tile caches."""
         return sum(c.bytes() for c in (self._static, self._map, self._overlay, self._orders))
+
+
+_PLANES: dict[tuple, pygame.Surface] = {}
+
+
+def _plane_icon(r: int, colour: Colour, destroyed: bool, hollow: bool) -> pygame.Surface:
+    key = (r, colour, destroyed, hollow)
+    found = _PLANES.get(key)
+    if found is None:
+        side = 2 * math.ceil(r * 1.3) + 2
+        found = pygame.Surface((side, side), pygame.SRCALPHA)
+        draw_plane(found, (side / 2, side / 2), r, colour, destroyed=destroyed, hollow=hollow)
+        _PLANES[key] = found
+    return found
 
 
 def draw_plane(surf: pygame.Surface, c: tuple[float, float], r: float, colour: Colour, *,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..rules.context import Context
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "relief"
-SHADOW = 0.42  # the darkest shadow takes this share off the terrain colour
+SHADOW = 0.36  # the darkest shadow takes this share off the terrain colour
 LIGHT = 0.22  # the brightest slope adds this share of white
 
 
