@@ -113,7 +113,7 @@ class App:
         self.ui = pygame_gui.UIManager(self.surface.get_size(), str(THEME) if THEME.is_file() else None)
         # the bold sizes the theme and the screens' rich text use, loaded now rather than on first use
         self.ui.preload_fonts([{"name": "noto_sans", "point_size": size, "style": style, "antialiased": "1"}
-                               for size in (13, 14, 15, 16, 17, 18, 20) for style in ("bold", "italic")])
+                               for size in (13, 14, 16, 17, 20) for style in ("bold", "italic")])
         self.clock = pygame.time.Clock()
         self.running = True
         self.exit_code = 0

@@ -46,12 +46,12 @@ def parse_seed(text: str) -> int:
     """The seed typed in the menu; ValueError with a message for the player."""
     text = text.strip().replace("_", "").replace(",", "")
     if not text:
-        raise ValueError("Type a seed (a whole number), or press 'Random'.")
+        raise ValueError("Type a seed (a whole number) or press Random.")
     if not text.isdigit():
-        raise ValueError(f"The seed must be a whole number from 0 to {SEED_LIMIT - 1:,}, not '{text}'.")
+        raise ValueError(f"A seed is a whole number; '{text}' is not one.")
     value = int(text)
     if value >= SEED_LIMIT:
-        raise ValueError(f"The seed must be below {SEED_LIMIT:,}.")
+        raise ValueError(f"A seed must be below {SEED_LIMIT:,}.")
     return value
 
 
