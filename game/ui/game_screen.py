@@ -104,6 +104,7 @@ class GameScreen(Screen):
         self._ai_status = ""
         self._ai_last = ""  # the log line of the computer's last action
         self._auto_zoc = False  # the zoc overlay is on only because a unit is selected
+        self._autosave_error: str | None = None  # the autosave failure last told
         self._ended = False
         self._set_viewer()
         self.mapview.refresh(session.game)
@@ -188,8 +189,9 @@ class GameScreen(Screen):
         self._set_viewer()
 
     def _changed(self) -> None:
-        """After any change of the game: the map and the orders follow."""
+        """After any change of the game: the map, the orders and the tooltip follow."""
         self.orders.sync()
+        self._tooltip = None
         self.mapview.refresh(self.game)
         self._version = self.session.version
 
@@ -488,6 +490,9 @@ class GameScreen(Screen):
             self.session.stop()
             self.app.end_game(self.session)
             return
+        if self.session.autosave_error and self.session.autosave_error != self._autosave_error:
+            self._autosave_error = self.session.autosave_error
+            self._notify(f"Warning: {self._autosave_error}", 8.0)
         if self._toast is not None and time.monotonic() > self._toast[1]:
             self._toast = None
         self._update_tooltip()
@@ -695,7 +700,8 @@ class GameScreen(Screen):
         elif self._toast is not None:
             banner = [self._toast[0]]
         panels.draw_banner(surface, self.map_rect, [panels.fit(b, 15, self.map_rect.width - 60) for b in banner])
-        if self._tooltip is not None and self._tooltip[1] and self.orders.shown_attack is None:
+        modal = self.paused or self.summary is not None or self.help.visible
+        if self._tooltip is not None and self._tooltip[1] and self.orders.shown_attack is None and not modal:
             panels.draw_tooltip(surface, self.mouse, self._tooltip[1], self.map_rect)
         panels.draw_top_bar(surface, self.top_rect, game, self.session.players,
                      right_text="F1 help")
@@ -722,13 +728,24 @@ class GameScreen(Screen):
             return
         attack, assessment, confirm = shown
         w, h = panels.preview_size(assessment)
-        target = self.screen_pos_of_hex(self.game.ctx.hm.index(*attack.target))
-        rect = pygame.Rect(0, 0, min(w, self.map_rect.width - 20), min(h, self.map_rect.height - 60))
-        # on the side of the map away from the target, so the target stays in sight
-        if target[0] > self.map_rect.centerx:
-            rect.topleft = (self.map_rect.x + 12, self.map_rect.y + 12)
-        else:
-            rect.topright = (self.map_rect.right - 12, self.map_rect.y + 12)
+        m = self.map_rect
+        t = self.game.ctx.hm.index(*attack.target)
+        target = self.screen_pos_of_hex(t)
+        rect = pygame.Rect(0, 0, min(w, m.width - 24), min(h, m.height - 60))
+        # in a corner of the map that leaves the target (and its neighbours) in sight
+        spots = [(m.x + 12, m.y + 12), (m.right - 12 - rect.width, m.y + 12),
+                 (m.x + 12, m.bottom - 44 - rect.height), (m.right - 12 - rect.width, m.bottom - 44 - rect.height)]
+        near = next(int(j) for j in self.game.ctx.neighbours[t] if j >= 0)
+        spacing = abs(complex(*self.screen_pos_of_hex(near)) - complex(*target))
+        reach = spacing * 1.5  # the target and its ring of neighbours stay visible
+
+        def clearance(spot: tuple[int, int]) -> float:
+            r = pygame.Rect(spot, rect.size)
+            dx = max(r.left - target[0], 0, target[0] - r.right)
+            dy = max(r.top - target[1], 0, target[1] - r.bottom)
+            return (dx * dx + dy * dy) ** 0.5
+
+        rect.topleft = next((p for p in spots if clearance(p) > reach), max(spots, key=clearance))
         self._buttons += panels.draw_combat_preview(surface, rect, self.game, attack, assessment, confirm, self.mouse)
 
     def _draw_panel(self, surface: pygame.Surface) -> None:
@@ -761,7 +778,7 @@ class GameScreen(Screen):
         shade.fill((0, 0, 0, 150))
         surface.blit(shade, (0, 0))
         items = self._pause_items()
-        rect = pygame.Rect(0, 0, 300, 70 + 46 * len(items))
+        rect = pygame.Rect(0, 0, 300, 96 + 46 * len(items))
         rect.center = area.center
         panels.draw_card(surface, rect, bg=(34, 36, 44))
         panels.text(surface, "Paused", (rect.centerx, rect.y + 16), 22, panels.TEXT, bold=True, align="center")

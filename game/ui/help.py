@@ -1,9 +1,8 @@
 """The help overlay: every mouse control and keyboard shortcut of the game screen, over the map.
 
-:data:`CONTROLS` is the one list of the game screen's controls; the game screen's key handling
-follows it and the overlay prints it, so the help cannot drift from what the keys do without a
-test noticing (``tests/test_ui_game.py`` checks the keys it names are handled). F1 or ? opens it;
-F1, ? or Esc closes it, and so does a click.
+:data:`CONTROLS` is the one list of the game screen's controls, kept next to the key handling
+of :mod:`game.ui.game_screen` (change both together). F1 or ? opens it; F1, ? or Esc closes it,
+and so does a click.
 """
 
 from __future__ import annotations

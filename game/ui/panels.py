@@ -197,7 +197,8 @@ def layout_row(buttons: list[Button], rect: pygame.Rect, gap: int = 6, weights: 
 
 def draw_top_bar(surface: pygame.Surface, rect: pygame.Rect, game: Game, players: dict[str, str],
                  right_text: str = "") -> None:
-    """Date, turn N of M, the side to move and who plays it, the phase, the prestige track(s)."""
+    """Date, turn N of M, the side to move and who plays it, the phase, the prestige track(s).
+    On a narrow window the phase, then the tracks and the right-hand note give way."""
     ctx, state = game.ctx, game.state
     pygame.draw.rect(surface, PANEL_BG, rect)
     pygame.draw.line(surface, PANEL_EDGE, rect.bottomleft, (rect.right, rect.bottom - 1))
@@ -205,6 +206,7 @@ def draw_top_bar(surface: pygame.Surface, rect: pygame.Rect, game: Game, players
     x = rect.x + 10
     x = text(surface, nice_date(state.date), (x, y), 17, TEXT, bold=True).right + 14
     x = text(surface, f"Turn {state.turn} of {ctx.turns}", (x, y), 16, DIM).right + 16
+    phase = ""
     if game.over:
         x = text(surface, "Game over", (x, y), 16, ACCENT, bold=True).right + 16
     else:
@@ -215,28 +217,40 @@ def draw_top_bar(surface: pygame.Surface, rect: pygame.Rect, game: Game, players
         who = players.get(ctx.sides[side], "human")
         who = "you" if who == "human" else f"AI: {who}"
         x = text(surface, f"{side_name(ctx, side)} to move ({who})", (x + 20, y), 16, TEXT, bold=True).right + 12
-        x = text(surface, "operations phase", (x, y), 15, DIM).right + 16
+        phase = f"{state.phase} phase"
     right = rect.right - 10
-    if right_text:
+    if right_text and font(15).size(right_text)[0] < right - x - 20:
         right = text(surface, right_text, (right, y), 15, DIM, align="right").left - 18
     for track in reversed(list(ctx.scenario.tracks)):
-        right = _draw_track(surface, track, state.tracks.get(track.id, track.initial), right, rect) - 18
-        if right < x + 40:
+        if right - _track_width(track) < x + 10:
             break
+        right = _draw_track(surface, track, state.tracks.get(track.id, track.initial), right, rect) - 18
+    if phase and x + font(15).size(phase)[0] < right - 10:
+        text(surface, phase, (x, y), 15, DIM)
+
+
+TRACK_BAR = 90
+
+
+def _track_label(track, value: float) -> str:
+    return f"{_short_track_name(track.name)} {value:.0f}/{track.max:g}"
+
+
+def _track_width(track) -> int:
+    return font(14).size(_track_label(track, track.max))[0] + 8 + TRACK_BAR
 
 
 def _draw_track(surface: pygame.Surface, track, value: float, right: int, rect: pygame.Rect) -> int:
     """A track as 'name value/max' with a small bar; returns its left edge."""
-    bar_w = 90
-    bar = pygame.Rect(right - bar_w, rect.centery - 5, bar_w, 10)
+    bar = pygame.Rect(right - TRACK_BAR, rect.centery - 5, TRACK_BAR, 10)
     pygame.draw.rect(surface, (55, 58, 68), bar, border_radius=3)
     span = (track.max - track.min) or 1.0
     filled = bar.copy()
-    filled.width = max(0, round(bar_w * (value - track.min) / span))
+    filled.width = max(0, round(TRACK_BAR * (value - track.min) / span))
     pygame.draw.rect(surface, (200, 70, 60), filled, border_radius=3)
     pygame.draw.rect(surface, PANEL_EDGE, bar, 1, border_radius=3)
-    label = f"{_short_track_name(track.name)} {value:.0f}/{track.max:g}"
-    r = text(surface, label, (bar.left - 8, rect.y + (rect.height - 16) // 2), 14, TEXT, align="right")
+    r = text(surface, _track_label(track, value), (bar.left - 8, rect.y + (rect.height - 16) // 2), 14, TEXT,
+             align="right")
     return r.left
 
 
@@ -282,7 +296,9 @@ def draw_units_panel(surface: pygame.Surface, rect: pygame.Rect, game: Game, hex
     ctx, state = game.ctx, game.state
     draw_card(surface, rect)
     x, y, w = rect.x + 10, rect.y + 8, rect.width - 20
-    msg_lines = wrap(message, 13, w)[:3] if message else []
+    msg_lines = wrap(message, 13, w) if message else []
+    if len(msg_lines) > 3:
+        msg_lines = msg_lines[:2] + [fit(" ".join(msg_lines[2:]), 13, w)]
     bottom = rect.bottom - 6 - (16 * len(msg_lines) + 4 if msg_lines else 0)
     for k, line in enumerate(msg_lines):
         text(surface, line, (x, bottom + 4 + 16 * k), 13, ACCENT)
@@ -682,7 +698,7 @@ def draw_tooltip(surface: pygame.Surface, pos: tuple[int, int], lines: list[str]
     """The map's hover tooltip: lines in a box beside the cursor, kept inside `bounds`."""
     if not lines:
         return
-    lines = [fit(s, 13, 360) for s in lines[:14]]
+    lines = [fit(s, 13, 460) for s in lines[:14]]
     w = max(font(13).size(s)[0] for s in lines) + 16
     h = 8 + 17 * len(lines)
     rect = pygame.Rect(pos[0] + 18, pos[1] + 18, w, h)
