@@ -7,26 +7,26 @@ orders highlights on the Ichi-Go map, tooltips, every unit type's counter, and t
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pygame
+import pytest
+from conftest import EXAMPLE, ROOT
 
-from game.hexgrid import distance  # noqa: E402
-from game.rules import movement  # noqa: E402
-from game.rules.actions import Move  # noqa: E402
-from game.rules.context import load_context  # noqa: E402
-from game.rules.engine import Game  # noqa: E402
-from game.rules.state import Unit  # noqa: E402
-from game.ui import counters, relief  # noqa: E402
-from game.ui.mapview import OVERLAYS, TILE, ZOOM_SPACINGS, MapView  # noqa: E402
-
-from conftest import EXAMPLE, ROOT  # noqa: E402
+from game.hexgrid import distance
+from game.rules import movement
+from game.rules.actions import Move
+from game.rules.context import load_context
+from game.rules.engine import Game
+from game.rules.state import Unit
+from game.ui import counters, relief
+from game.ui.mapview import OVERLAYS, TILE, ZOOM_SPACINGS, MapView
 
 SIZE = (800, 600)
 
@@ -105,11 +105,11 @@ def test_pan_clamps_so_the_map_stays_on_screen(ctx, view):
     for dx, dy in ((1e6, 0), (-1e6, 0), (0, 1e6), (0, -1e6), (1e6, 1e6), (-1e6, -1e6)):
         view.pan(dx, dy)
         assert view.hex_at(centre) is not None, (dx, dy)
-    # a small pan moves the map with the mouse, one for one
+    # a small pan moves the view over the map, one pixel for one: the map slides the other way
     view.center_on(ctx.place_hex["changsha"])
     before = view.hex_center(ctx.place_hex["changsha"])
     view.pan(30, -20)
-    assert view.hex_center(ctx.place_hex["changsha"]) == (before[0] + 30, before[1] - 20)
+    assert view.hex_center(ctx.place_hex["changsha"]) == (before[0] - 30, before[1] + 20)
 
 
 def test_a_small_map_is_centred(ctx, view):
@@ -149,6 +149,7 @@ def test_center_on_and_minimap_jump(ctx, view, game):
 
 
 def test_pan_over_cached_tiles_draws_no_static_or_map_tile(view, game):
+    view.prefetch = False  # count only the tiles the frames need
     screen = pygame.Surface(SIZE)
     view.set_zoom(3)
     view.draw(screen, game)
@@ -159,12 +160,27 @@ def test_pan_over_cached_tiles_draws_no_static_or_map_tile(view, game):
         view.draw(screen, game)
     assert (view.static_renders, view.map_renders) == (static, mapped)
     # a long pan draws only the tiles coming into view, not the whole layer again
-    view.pan(-TILE, 0)
+    view.pan(TILE, 0)
     view.draw(screen, game)
     assert 0 < view.static_renders - static <= 4
 
 
+def test_prefetch_draws_the_next_column_before_it_shows(view, game):
+    view.set_zoom(4)
+    screen = pygame.Surface(SIZE)
+    view.pan(-10_000, 0)
+    view.draw(screen, game)
+    for _ in range(10):  # slow pans east: idle time draws the tiles ahead
+        view.pan(1, 0)
+        view.draw(screen, game)
+    renders = view.map_renders
+    view.pan(TILE // 2, 0)  # the next column comes into view: already drawn
+    view.draw(screen, game)
+    assert view.map_renders - renders <= 1  # at most one more prefetched, none needed by the frame
+
+
 def test_refresh_after_a_capture_redraws_only_the_tiles_around_it(ctx, view, game):
+    view.prefetch = False
     view.set_zoom(3)
     screen = pygame.Surface(SIZE)
     japan = ctx.side_index["japan"]
@@ -241,7 +257,7 @@ def test_overlays_follow_the_state(ctx, view, game):
 def test_corridor_route_joins_its_ends(ctx, view):
     route = view.corridor_route()
     assert route[0] in ctx.corridor_from and route[-1] in ctx.corridor_to
-    assert all(ctx.hm.direction_between(a, b) >= 0 for a, b in zip(route, route[1:]))
+    assert all(ctx.hm.direction_between(a, b) >= 0 for a, b in itertools.pairwise(route))
     assert ctx.place_hex["wuhan"] in route or ctx.place_hex["changsha"] in route
 
 

@@ -34,10 +34,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-import mapbuild  # noqa: E402
+import mapbuild
 
-from game.diagnostics import InputError  # noqa: E402
-from game.rules.context import load_context  # noqa: E402
+from game.diagnostics import InputError
+from game.rules.context import load_context
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assets" / "relief"
 

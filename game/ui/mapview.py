@@ -25,7 +25,9 @@ corner.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -57,6 +59,7 @@ STATIC_TILES = 40
 MAP_TILES = 40
 OVERLAY_TILES = 32
 ORDERS_TILES = 24
+PREFETCH_BELOW = 0.006  # seconds: a frame drawn faster than this may draw one tile ahead
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,8 +80,8 @@ class Zoom:
         self.pad = spacing
         self.x = hm.x_km * self.scale + self.pad
         self.y = hm.y_km * self.scale + self.pad
-        self.width = int(math.ceil(float(self.x.max()) + self.pad + self.size))
-        self.height = int(math.ceil(float(self.y.max()) + self.pad + self.size))
+        self.width = math.ceil(float(self.x.max()) + self.pad + self.size)
+        self.height = math.ceil(float(self.y.max()) + self.pad + self.size)
         self.layout = Layout(hm.orientation, self.size, self.size, self.pad, self.pad)
         self.offsets = np.array([self.layout.corner_offset(k) for k in range(6)])  # (6, 2)
         self.tiles_x = -(-self.width // TILE)
@@ -294,6 +297,10 @@ class MapView:
         self._mini: dict = {}
         self._mini_version = 0
         self.frames = 0
+        #: after a quick frame, draw one tile of the next column or row in the direction of the
+        #: last pan, so that panning does not stall when a new column of tiles comes into view
+        self.prefetch = True
+        self._heading = (0, 0)
         self.center_on(int(np.argmin((hm.x_km - hm.x_km.mean()) ** 2 + (hm.y_km - hm.y_km.mean()) ** 2)))
 
     # -- camera --------------------------------------------------------------------------------
@@ -332,10 +339,13 @@ class MapView:
                 self.cam_y = cam
 
     def pan(self, dx: float, dy: float) -> None:
-        """Move the map by ``(dx, dy)`` screen pixels (the map follows a drag: +dx moves it right)."""
-        self.cam_x -= dx
-        self.cam_y -= dy
+        """Move the view over the map by ``(dx, dy)`` screen pixels: +dx looks further east (the
+        map slides left), so a drag pans by minus the mouse's motion."""
+        self.cam_x += dx
+        self.cam_y += dy
         self._clamp()
+        if dx or dy:
+            self._heading = (int(np.sign(dx)), int(np.sign(dy)))
 
     def zoom_at(self, steps: int, pos: tuple[int, int]) -> None:
         """Zoom in (``steps`` > 0) or out around ``pos``: the map point under it stays put."""
@@ -376,7 +386,7 @@ class MapView:
 
     def hex_center(self, hex_index: int) -> tuple[int, int]:
         z = self.zoom
-        return (int(round(float(z.x[hex_index]) - self.cam_x)), int(round(float(z.y[hex_index]) - self.cam_y)))
+        return round(float(z.x[hex_index]) - self.cam_x), round(float(z.y[hex_index]) - self.cam_y)
 
     def visible_hexes(self) -> np.ndarray:
         z = self.zoom
@@ -420,11 +430,12 @@ class MapView:
 
     def draw(self, surface: pygame.Surface, game: Game) -> None:
         """Draw the view into ``surface`` at (0, 0, size)."""
+        start = time.perf_counter()
         if game is not self._game:
             self.refresh(game)
         if self._dirty:
             self._sync()
-        if self.overlays and self._overlay_stale:
+        if self.overlays and (self._overlay_stale or self._overlay_key != (tuple(sorted(self.overlays)), self.viewer)):
             self._sync_overlays()
         z = self.zoom
         zi = self.zoom_index
@@ -432,7 +443,7 @@ class MapView:
         clip = surface.get_clip()
         surface.set_clip(view.clip(clip) if clip else view)
         surface.fill(palette.BACKGROUND, view)
-        cx, cy = int(math.floor(self.cam_x)), int(math.floor(self.cam_y))
+        cx, cy = math.floor(self.cam_x), math.floor(self.cam_y)
         world = pygame.Rect(cx, cy, *self.size)
         tiles = sorted(z.tiles_touching(world))
         layers = [self._map]
@@ -451,6 +462,21 @@ class MapView:
         self._draw_attack_target(surface, z, cx, cy)
         surface.set_clip(clip)
         self.frames += 1
+        if self.prefetch and time.perf_counter() - start < PREFETCH_BELOW:
+            self._prefetch(z, world)
+
+    def _prefetch(self, z: Zoom, world: pygame.Rect) -> None:
+        """Draw one missing tile just outside the view, ahead in the direction of the last pan."""
+        hx, hy = self._heading
+        if not (hx or hy):
+            return
+        ahead = world.move(hx * TILE // 2, hy * TILE // 2)
+        layers = [self._map] + ([self._overlay] if self.overlays else [])
+        for tx, ty in sorted(z.tiles_touching(ahead) - z.tiles_touching(world)):
+            for layer in layers:
+                if (self.zoom_index, tx, ty) not in layer.tiles:
+                    layer.get(self.zoom_index, tx, ty)
+                    return
 
     def _sync(self) -> None:
         """Compare the game's state with the last one drawn and drop the map tiles that changed."""
@@ -874,28 +900,29 @@ class MapView:
         return surf
 
     def _draw_path(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int) -> None:
+        """The hovered path: a line from the unit to the destination, an arrow head, the cost."""
         if len(self._path) < 2:
             return
         pts = [(float(z.x[i]) - cx, float(z.y[i]) - cy) for i in self._path]
-        w = max(2, round(z.spacing * 0.08))
-        pygame.draw.lines(surface, palette.PATH_SHADOW, False, [(x + 1, y + 1) for x, y in pts], w + 2)
-        pygame.draw.lines(surface, palette.PATH, False, pts, w)
-        for p in pts[:-1]:
-            pygame.draw.circle(surface, palette.PATH, p, w * 0.8)
-        # arrow head at the end
+        w = max(2, round(z.spacing * 0.07))
         (x0, y0), (x1, y1) = pts[-2], pts[-1]
         ang = math.atan2(y1 - y0, x1 - x0)
-        head = max(6.0, z.spacing * 0.25)
-        tip = (x1, y1)
-        left = (x1 - head * math.cos(ang - 0.45), y1 - head * math.sin(ang - 0.45))
-        right = (x1 - head * math.cos(ang + 0.45), y1 - head * math.sin(ang + 0.45))
-        pygame.draw.polygon(surface, palette.PATH_SHADOW, [(tip[0] + 1, tip[1] + 1), left, right])
+        head = max(7.0, z.spacing * 0.28)
+        tip = (x1 + math.cos(ang) * head * 0.3, y1 + math.sin(ang) * head * 0.3)
+        left = (tip[0] - head * math.cos(ang - 0.5), tip[1] - head * math.sin(ang - 0.5))
+        right = (tip[0] - head * math.cos(ang + 0.5), tip[1] - head * math.sin(ang + 0.5))
+        for colour, extra in ((palette.PATH_CASING, 4), (palette.PATH, 0)):
+            pygame.draw.lines(surface, colour, False, pts[:-1] + [(x1, y1)], w + extra)
+            for p in pts[:-1]:
+                pygame.draw.circle(surface, colour, p, (w + extra) / 2)
+        pygame.draw.polygon(surface, palette.PATH_CASING, [tip, left, right])
         pygame.draw.polygon(surface, palette.PATH, [tip, left, right])
+        pygame.draw.polygon(surface, palette.PATH_CASING, [tip, left, right], 2)
         if self._path_cost is not None:
             label = palette.text(f"{self._path_cost:g} MP", max(11, round(z.spacing * 0.3)), (255, 255, 255), bold=True)
-            box = label.get_rect(midbottom=(x1, y1 - head * 0.8 - 2)).inflate(8, 4)
-            pygame.draw.rect(surface, (20, 20, 24), box, border_radius=4)
-            pygame.draw.rect(surface, palette.PATH, box, 1, border_radius=4)
+            box = label.get_rect(midbottom=(x1, y1 - z.size * 0.75)).inflate(8, 4)
+            pygame.draw.rect(surface, palette.PATH, box, border_radius=4)
+            pygame.draw.rect(surface, palette.PATH_CASING, box, 1, border_radius=4)
             surface.blit(label, label.get_rect(center=box.center))
 
     def _draw_attack_target(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int) -> None:
@@ -1048,10 +1075,11 @@ class MapView:
         surf.blit(layer, (0, 0))
 
     def _overlay_supply(self, surf, z, hexes, inside, code, ox, oy) -> None:
+        """In supply: a green wash, stronger on railheads; the side's own hexes out of supply:
+        red hatching (the pockets that will wither)."""
         self._fill(surf, z, hexes[code[hexes] == 1], palette.SUPPLY_OK, ox, oy)
         self._fill(surf, z, hexes[code[hexes] == 2], palette.SUPPLY_RAILHEAD, ox, oy)
         self._hatch_hexes(surf, z, hexes[code[hexes] == 3], palette.SUPPLY_OUT, 190, False, ox, oy)
-        self._outline(surf, z, code > 0, inside, ox, oy, (30, 130, 50, 200), max(1, round(z.spacing * 0.04)))
 
     _overlay_supply_own = _overlay_supply
     _overlay_supply_enemy = _overlay_supply
@@ -1063,16 +1091,23 @@ class MapView:
         self._outline(surf, z, code > 0, inside, ox, oy, (*palette.ZOC, 230), max(2, round(z.spacing * 0.06)))
 
     def _overlay_air(self, surf, z, hexes, inside, code, ox, oy) -> None:
-        for s in range(len(self.ctx.sides)):
+        """Each side's air cover washed and outlined in its colour; the enemy's interdiction over
+        the viewer (movement and supply cost more there) hatched in orange."""
+        sides = range(len(self.ctx.sides))
+        for s in sides:
             colour = palette.side_colour(self.ctx, s)
             cover = (code & (1 << s)) > 0
             self._fill(surf, z, hexes[cover[hexes]], (*colour, palette.AIR_COVER_ALPHA), ox, oy)
-            self._outline(surf, z, cover, inside, ox, oy, (*colour, 230), max(2, round(z.spacing * 0.06)))
-        for s in range(len(self.ctx.sides)):
+        for s in sides:
             inter = (code & (1 << (8 + s))) > 0
-            if s != self.viewer:  # the enemy's interdiction over the viewer: the warning colour
-                self._hatch_hexes(surf, z, hexes[inter[hexes]], palette.INTERDICTION, 110, False, ox, oy)
-            self._outline(surf, z, inter, inside, ox, oy, (*palette.INTERDICTION, 240), max(1, round(z.spacing * 0.04)))
+            if s != self.viewer:
+                self._hatch_hexes(surf, z, hexes[inter[hexes]], palette.INTERDICTION, 170, False, ox, oy)
+                self._outline(surf, z, inter, inside, ox, oy, (*palette.INTERDICTION, 255),
+                              max(2, round(z.spacing * 0.06)))
+        for s in sides:
+            colour = palette.side_colour(self.ctx, s)
+            self._outline(surf, z, (code & (1 << s)) > 0, inside, ox, oy, (*palette.shade(colour, 0.8), 255),
+                          max(2, round(z.spacing * 0.05)))
 
     def _overlay_famine(self, surf, z, hexes, inside, code, ox, oy) -> None:
         zone = hexes[code[hexes] > 0]
@@ -1088,7 +1123,7 @@ class MapView:
     def _overlay_corridor(self, surf, z, hexes, inside, code, ox, oy) -> None:
         route = self.corridor_route()
         w = max(3, round(z.spacing * 0.16))
-        for a, b in zip(route, route[1:]):
+        for a, b in itertools.pairwise(route):
             if not (inside[a] or inside[b]):
                 continue
             colour = palette.CORRIDOR_HELD if code[a] == 1 and code[b] == 1 else palette.CORRIDOR_OPEN

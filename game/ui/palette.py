@@ -33,7 +33,7 @@ NEUTRAL: Colour = (150, 150, 150)
 # -- the map -----------------------------------------------------------------------------------
 
 BACKGROUND: Colour = (28, 32, 40)  # around the map and behind the panels
-MAP_EDGE: Colour = (14, 16, 22)
+MAP_EDGE: Colour = BACKGROUND  # the world rectangle around the hexes
 GRID_SHADE = 0.86  # hex outlines: the terrain colour darkened by this factor
 RIVER: Colour = (46, 98, 196)
 RIVER_WIDTH = (0.0, 0.07, 0.11, 0.16)  # by river class (0 none, 1 minor, 2 river, 3 major), in hex spacings
@@ -69,8 +69,8 @@ REACH_EDGE: Colour = (250, 250, 250)
 RAIL_DEST: RGBA = (80, 160, 255, 110)
 TARGET: Colour = (230, 20, 20)
 SELECTED: Colour = (255, 255, 255)
-PATH: Colour = (255, 255, 255)
-PATH_SHADOW: Colour = (20, 20, 20)
+PATH: Colour = (24, 24, 34)  # a dark line in a white casing: visible on any terrain and over the reach tint
+PATH_CASING: Colour = (255, 255, 255)
 
 # -- panels (shared with the game screen) ------------------------------------------------------
 
