@@ -59,7 +59,7 @@ def draw_counter(surface: pygame.Surface, ctx: Context, unit: Unit, rect: pygame
            round(unit.strength / max(1, unit.max_strength), 1), 0 if unit.supplied else max(1, unit.out_of_supply),
            famine, unit.entrenched > 0, unit.disrupted, selected, max(1, stack), spent)
     surf = counter_surface(key)
-    pad = _pad(selected)
+    pad = _pad(rect.w, rect.h, selected)
     surface.blit(surf, (rect.x - pad, rect.y - pad))
 
 
@@ -80,7 +80,7 @@ def counter_surface(key: tuple) -> pygame.Surface:
 
 def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str, share: float, oos: int,
             famine: bool, entrenched: bool, routed: bool, selected: bool, stack: int, spent: bool) -> pygame.Surface:
-    pad = _pad(selected)
+    pad = _pad(w, h, selected)
     extra = 2 * (min(stack, 3) - 1)  # room for the counters peeking out from under the stack
     surf = pygame.Surface((w + 2 * pad + extra, h + 2 * pad + extra), pygame.SRCALPHA)
     body = pygame.Rect(pad, pad, w, h)
@@ -128,22 +128,28 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     if routed:  # the classic 'disrupted' slash
         pygame.draw.line(surf, (210, 20, 20), (body.left + 1, body.bottom - 2), (body.right - 2, body.top + 1),
                          max(2, w // 10))
-    r = max(3, round(w * 0.14))
+    # badges sit on the corners, half outside the counter, clear of its symbol and numbers
+    r = _badge_radius(w)
     if oos:
-        _badge(surf, (body.left + r, body.top + r), r, (205, 25, 25), str(oos) if r >= 5 else "")
-    if famine:
-        _badge(surf, (body.left + r, body.bottom - r - (3 if h >= 22 else 0)), r, (140, 80, 20), "F" if r >= 5 else "")
-    if entrenched:
-        _badge(surf, (body.right - r - 1, body.bottom - r - (3 if h >= 22 else 0)), r, (40, 90, 40),
-               "E" if r >= 5 else "")
+        _badge(surf, body.topleft, r, (205, 25, 25), str(oos) if r >= 5 else "")
     if stack > 1:
-        _badge(surf, (body.right - r - 1, body.top + r), r, (20, 20, 20), str(stack))
+        _badge(surf, (body.right - 1, body.top), r, (20, 20, 20), str(stack))
+    if famine:
+        _badge(surf, (body.left, body.bottom - 1), r, (140, 80, 20), "F" if r >= 5 else "")
+    if entrenched:
+        _badge(surf, (body.right - 1, body.bottom - 1), r, (40, 100, 40), "E" if r >= 5 else "")
     return surf
 
 
-def _pad(selected: bool) -> int:
-    """Room around the counter's own rectangle for the selection frame."""
-    return 3 if selected else 0
+def _badge_radius(w: int) -> int:
+    return max(3, round(w * 0.16))
+
+
+def _pad(w: int, h: int, selected: bool) -> int:
+    """Room around the counter's own rectangle for the corner badges and the selection frame."""
+    if w < BLOCK_BELOW or h < BLOCK_BELOW:
+        return 3 if selected else 1
+    return max(_badge_radius(w) + 1, 3 if selected else 0)
 
 
 def _render_block(surf: pygame.Surface, body: pygame.Rect, fill: Colour, oos: int, routed: bool, stack: int) -> None:

@@ -679,7 +679,8 @@ class MapView:
 
         Importance sets the marker and the font, and from which zoom the name shows: 3 for the
         capital and objectives worth 2 points or more, 2 for cities and other objectives, 1 for
-        towns, ports, air bases and supply sources, 0 for passes and landmarks."""
+        towns, ports and supply sources, 0 for air fields (their icon shows them), passes and
+        landmarks."""
         ctx = self.ctx
         objective = {}
         for o in ctx.scenario.victory.objectives:
@@ -691,7 +692,7 @@ class MapView:
                 imp = 3
             elif p.kind == "city" or worth >= 1:
                 imp = 2
-            elif p.kind in ("town", "port", "air_base") or p.supply_source:
+            elif p.kind in ("town", "port") or p.supply_source:  # air fields: their icon says enough
                 imp = 1
             else:
                 imp = 0

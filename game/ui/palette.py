@@ -48,7 +48,7 @@ PLACE_FILL: Colour = (245, 242, 232)
 PLACE_LINE: Colour = (20, 20, 20)
 LABEL: Colour = (18, 18, 18)
 LABEL_HALO: Colour = (250, 246, 226)
-CONTROL_TINT_ALPHA = 46  # the holder's colour over its hexes, out of 255
+CONTROL_TINT_ALPHA = 62  # the holder's colour over its hexes, out of 255
 CONTROL_OVERLAY_ALPHA = 120
 
 # -- overlays ----------------------------------------------------------------------------------
