@@ -79,6 +79,7 @@ def render_charts(session: Session, size: tuple[int, int]) -> pygame.Surface:
     ctx = session.ctx
     dates = [dt.date.fromisoformat(r.date) for r in recs]
     axes = fig.subplots(2, 2)
+    title_size = 11 if w >= 700 else 9
     for ax in axes.flat:
         _style(ax)
 
@@ -87,7 +88,7 @@ def render_charts(session: Session, size: tuple[int, int]) -> pygame.Surface:
     for side in ctx.sides:
         ax.plot(dates, [r.losses[side] / 1000 for r in recs], color=side_colour(session, side), lw=2.2,
                 label=side_name(session, side))
-    ax.set_title("Men lost (thousands)", color=INK, fontsize=11, loc="left")
+    ax.set_title("Men lost (thousands)", color=INK, fontsize=title_size, loc="left")
     _legend(ax)
 
     # ground held, per side (hexes)
@@ -95,7 +96,7 @@ def render_charts(session: Session, size: tuple[int, int]) -> pygame.Surface:
     for side in ctx.sides:
         ax.plot(dates, [r.held[side] for r in recs], color=side_colour(session, side), lw=2.2,
                 label=side_name(session, side))
-    ax.set_title("Ground held (hexes)", color=INK, fontsize=11, loc="left")
+    ax.set_title("Ground held (hexes)", color=INK, fontsize=title_size, loc="left")
     _legend(ax)
 
     # the corridor: places along it held by the corridor side, and when it opened
@@ -116,12 +117,13 @@ def render_charts(session: Session, size: tuple[int, int]) -> pygame.Surface:
             ax.axvline(when, color="#e05a4a", lw=1.6)
             ax.annotate(f"open {when.strftime('%d %b').lstrip('0')}", (when, total + 0.3), color="#ff8a7a",
                         fontsize=9, ha="right", va="center", xytext=(-4, 0), textcoords="offset points")
-        ax.set_title(f"The corridor: places held by {side_name(session, corridor.side)} (of {total})",
-                     color=INK, fontsize=11, loc="left")
+        who = f" by {side_name(session, corridor.side)}" if w >= 700 else ""
+        ax.set_title(f"Corridor places held{who} (of {total})",
+                     color=INK, fontsize=title_size, loc="left")
     else:
         ax.text(0.5, 0.5, "This scenario has no corridor", color=INK_DIM, ha="center", va="center",
                 transform=ax.transAxes)
-        ax.set_title("The corridor", color=INK, fontsize=11, loc="left")
+        ax.set_title("The corridor", color=INK, fontsize=title_size, loc="left")
 
     # the tracks (prestige and the like)
     ax = axes[1][1]
@@ -131,13 +133,13 @@ def render_charts(session: Session, size: tuple[int, int]) -> pygame.Surface:
                     lw=2.2, label=track.name)
         if len(ctx.tracks) > 1:
             _legend(ax)
-            ax.set_title("Tracks", color=INK, fontsize=11, loc="left")
+            ax.set_title("Tracks", color=INK, fontsize=title_size, loc="left")
         else:
-            ax.set_title(next(iter(ctx.tracks.values())).name, color=INK, fontsize=11, loc="left")
+            ax.set_title(next(iter(ctx.tracks.values())).name, color=INK, fontsize=title_size, loc="left")
     else:
         ax.text(0.5, 0.5, "This scenario has no tracks", color=INK_DIM, ha="center", va="center",
                 transform=ax.transAxes)
-        ax.set_title("Tracks", color=INK, fontsize=11, loc="left")
+        ax.set_title("Tracks", color=INK, fontsize=title_size, loc="left")
 
     for ax in axes.flat:
         _date_axis(ax, dates)
@@ -160,7 +162,12 @@ def _style(ax) -> None:
         spine.set_color(GRID)
     ax.tick_params(colors=INK_DIM, labelsize=9)
     ax.grid(True, color=GRID, lw=0.6)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(_number))
+
+
+def _number(v: float, _pos=None) -> str:
+    """Axis numbers: thousands separated, decimals only where the values need them."""
+    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
 
 
 def _legend(ax) -> None:
@@ -292,7 +299,7 @@ class EndScreen(Screen):
         colour = _rgb(side_colour(s, winner)) if winner else GOLD
         pygame.draw.rect(surface, (30, 34, 43), pygame.Rect(0, 0, w, 112))
         pygame.draw.rect(surface, colour, pygame.Rect(0, 108, w, 4))
-        headline = ui_font(40, bold=True).render(verdict_text(s), True, colour)
+        headline = fitted(verdict_text(s), w - 56, (40, 34, 28, 24), colour)
         surface.blit(headline, (28, 14))
         reason = "sudden death" if result.get("reason") == "sudden death" else "the campaign's end"
         last = records(s)[-1].date if s.history else s.game.state.date.isoformat()
@@ -305,6 +312,15 @@ class EndScreen(Screen):
         else:
             note = ui_font(15).render("Enlarge the window to see the charts.", True, DIM)
             surface.blit(note, self.chart_rect.topleft)
+
+
+def fitted(text: str, width: int, sizes: tuple[int, ...], colour) -> pygame.Surface:
+    """`text` in bold at the largest of `sizes` that fits `width` pixels (else the smallest)."""
+    for size in sizes:
+        surface = ui_font(size, bold=True).render(text, True, colour)
+        if surface.get_width() <= width:
+            return surface
+    return surface
 
 
 def _long_date(iso: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pygame
 import pygame_gui
 from pygame_gui.core import ObjectID, UIContainer
@@ -21,6 +22,7 @@ from .app import App, Screen
 from .session import HUMAN, ScenarioChoice
 
 SEED_LIMIT = 10**12
+MAX_CONTENT = 1320  # pixels: wider, the lines of the description get too long to read
 HOTSEAT, WATCH = "hotseat", "watch"
 PROFILES = ("default", "offensive", "defensive", "aggressive", "cautious", "simple", "random")
 PROFILE_HELP = {"default": "the scenario's plan", "simple": "a plain greedy player", "random": "random moves"}
@@ -53,6 +55,12 @@ def parse_seed(text: str) -> int:
     if value >= SEED_LIMIT:
         raise ValueError(f"A seed must be below {SEED_LIMIT:,}.")
     return value
+
+
+def content_margin(width: int) -> int:
+    """The left and right margin: a little air in a small window, the content centred (at most
+    MAX_CONTENT pixels wide) in a wide one."""
+    return max(24, width // 26, (width - MAX_CONTENT) // 2)
 
 
 def list_label(choice: ScenarioChoice) -> str:
@@ -92,6 +100,8 @@ class MenuScreen(Screen):
         self.seed_text = str(seed if seed is not None else secrets.randbelow(1_000_000))
         self.opponent = "default"
         self.root: UIContainer | None = None
+        self._frames = 0
+        self._plain: pygame.Surface | None = None
         self._build(app.size)
 
     def _default_index(self, scenario: object) -> int:
@@ -115,12 +125,12 @@ class MenuScreen(Screen):
         ui = self.app.ui
         w, h = size
         self.root = UIContainer(pygame.Rect(0, 0, w, h), ui)
-        margin = max(24, w // 26)
-        top = 150 if h >= 700 else 112
+        margin = content_margin(w)
+        top = 150 if h >= 700 else 100
         gap = 24
         right_w = min(420, max(330, w // 3))
         left_w = w - 2 * margin - gap - right_w
-        bottom = h - margin - 26
+        bottom = h - max(24, h // 32) - 26
         # the scenario column
         left = UIPanel(pygame.Rect(margin, top, left_w, bottom - top), manager=ui, container=self.root,
                        object_id=ObjectID("#menu_left", None))
@@ -137,47 +147,64 @@ class MenuScreen(Screen):
                 object_id=ObjectID("#about_heading", "@heading"))
         self.description = UITextBox(self._description_html(), pygame.Rect(16, y + 30, inner, bottom - top - y - 46),
                                      ui, container=left, object_id=ObjectID("#scenario_description", None))
-        # the game column
+        # the game column; compact (labels beside their fields, lower buttons) in a low window
         x = margin + left_w + gap
-        right = UIPanel(pygame.Rect(x, top, right_w, bottom - top), manager=ui, container=self.root,
+        panel_h = bottom - top
+        compact = panel_h < 520
+        right = UIPanel(pygame.Rect(x, top, right_w, panel_h), manager=ui, container=self.root,
                         object_id=ObjectID("#menu_right", None))
         inner = right_w - 32
         UILabel(pygame.Rect(16, 12, inner, 24), "YOUR SIDE", ui, container=right,
                 object_id=ObjectID("#side_heading", "@heading"))
         self.side_buttons: dict[str, UIButton] = {}
-        y = 42
+        y = 40
+        button_h = 32 if compact else 38
         for key, text, tip in self._side_options():
-            self.side_buttons[key] = UIButton(pygame.Rect(16, y, inner, 38), text, ui, container=right,
+            self.side_buttons[key] = UIButton(pygame.Rect(16, y, inner, button_h), text, ui, container=right,
                                               tool_tip_text=tip, object_id=ObjectID(f"#side_{key}", "@side"))
-            y += 42
-        y += 8
-        UILabel(pygame.Rect(16, y, inner, 24), "COMPUTER OPPONENT", ui, container=right,
-                object_id=ObjectID("#opponent_heading", "@heading"))
+            y += button_h + 4
+        y += 4 if compact else 8
+        label_w = 0
+        if compact:  # a label to the left of each field
+            label_w = 96
+            UILabel(pygame.Rect(16, y + 5, label_w, 24), "OPPONENT", ui, container=right,
+                    object_id=ObjectID("#opponent_heading", "@heading"))
+        else:
+            UILabel(pygame.Rect(16, y, inner, 24), "COMPUTER OPPONENT", ui, container=right,
+                    object_id=ObjectID("#opponent_heading", "@heading"))
+            y += 30
         options = [self._profile_label(p) for p in PROFILES]
         self.opponent_menu = UIDropDownMenu(options, self._profile_label(self.opponent),
-                                            pygame.Rect(16, y + 30, inner, 34), ui, container=right,
+                                            pygame.Rect(16 + label_w, y, inner - label_w, 34), ui, container=right,
                                             object_id=ObjectID("#opponent", None))
-        y += 30 + 34 + 16
-        UILabel(pygame.Rect(16, y, inner, 24), "SEED", ui, container=right,
-                object_id=ObjectID("#seed_heading", "@heading"))
-        self.seed_entry = UITextEntryLine(pygame.Rect(16, y + 30, inner - 110, 36), ui, container=right,
-                                          object_id=ObjectID("#seed", None), initial_text=self.seed_text)
+        y += 34 + (8 if compact else 16)
+        if compact:
+            UILabel(pygame.Rect(16, y + 6, label_w, 24), "SEED", ui, container=right,
+                    object_id=ObjectID("#seed_heading", "@heading"))
+        else:
+            UILabel(pygame.Rect(16, y, inner, 24), "SEED", ui, container=right,
+                    object_id=ObjectID("#seed_heading", "@heading"))
+            y += 30
+        self.seed_entry = UITextEntryLine(pygame.Rect(16 + label_w, y, inner - label_w - 110, 36), ui,
+                                          container=right, object_id=ObjectID("#seed", None),
+                                          initial_text=self.seed_text)
         self.seed_entry.set_text_length_limit(16)
-        self.random_button = UIButton(pygame.Rect(16 + inner - 100, y + 30, 100, 36), "Random", ui, container=right,
+        self.random_button = UIButton(pygame.Rect(16 + inner - 100, y, 100, 36), "Random", ui, container=right,
                                       tool_tip_text="Draw a new random seed", object_id=ObjectID("#random_seed", None))
-        self.seed_hint = UILabel(pygame.Rect(16, y + 70, inner, 20), "", ui, container=right,
+        self.seed_hint = UILabel(pygame.Rect(16, y + 40, inner, 20), "", ui, container=right,
                                  object_id=ObjectID("#seed_hint", "@small"))
         self._seed_changed(self.seed_text)
         # the buttons at the bottom of the column
-        panel_h = bottom - top
-        by = panel_h - 16 - 40
+        low_h = 36 if compact else 40
+        new_h = 44 if compact else 54
+        by = panel_h - (12 if compact else 16) - low_h
         half = (inner - 12) // 2
-        self.quit_button = UIButton(pygame.Rect(16 + half + 12, by, half, 40), "Quit", ui, container=right,
+        self.quit_button = UIButton(pygame.Rect(16 + half + 12, by, half, low_h), "Quit", ui, container=right,
                                     tool_tip_text="Esc", object_id=ObjectID("#quit", "@big"))
-        self.load_button = UIButton(pygame.Rect(16, by, half, 40), "Load game...", ui, container=right,
+        self.load_button = UIButton(pygame.Rect(16, by, half, low_h), "Load game...", ui, container=right,
                                     tool_tip_text="Resume a saved game or an autosave",
                                     object_id=ObjectID("#load", "@big"))
-        self.new_button = UIButton(pygame.Rect(16, by - 12 - 54, inner, 54), "New game", ui, container=right,
+        self.new_button = UIButton(pygame.Rect(16, by - 8 - new_h, inner, new_h), "New game", ui, container=right,
                                    tool_tip_text="Enter", object_id=ObjectID("#new_game", "@primary"))
         self._refresh_side()
 
@@ -310,7 +337,7 @@ class MenuScreen(Screen):
     def draw(self, surface: pygame.Surface) -> None:
         surface.blit(self._background(surface.get_size()), (0, 0))
         w, h = surface.get_size()
-        margin = max(24, w // 26)
+        margin = content_margin(w)
         big = h >= 700
         title = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, GOLD)
         shadow = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, (0, 0, 0))
@@ -321,15 +348,28 @@ class MenuScreen(Screen):
             "Operation Ichi-Go, April to December 1944: Japan's last great offensive in China", True, TEXT)
         surface.blit(sub, (margin + 2, y + title.get_height() + 2))
         foot = ui_font(13).render("Enter: new game   ·   Esc: quit   ·   F11: full screen", True, DIM)
-        surface.blit(foot, (margin, h - margin // 2 - foot.get_height() - 4))
+        surface.blit(foot, (margin, h - max(24, h // 32) // 2 - foot.get_height() - 4))
+
+    def update(self, dt: float) -> None:
+        """The map background is drawn after the first frame, so the window shows at once."""
+        self._frames += 1
+        key = self._background_key(self.app.size)
+        if self._frames > 1 and key not in self.app.backgrounds:
+            self.app.backgrounds[key] = _map_background(self.app, self.choice, self.app.size)
+
+    def _background_key(self, size: tuple[int, int]) -> tuple:
+        c = self.choice
+        return (str(c.path) if c and c.ok else "", size)
 
     def _background(self, size: tuple[int, int]) -> pygame.Surface:
-        """The base scenario's map at the start, dimmed; cached on the App per scenario and size."""
-        c = self.choice
-        key = (str(c.path) if c and c.ok else "", size)
-        cached = self.app.backgrounds.get(key)
+        """The selected scenario's map at the start, dimmed (cached on the App per scenario and
+        size); a plain gradient until it is drawn."""
+        cached = self.app.backgrounds.get(self._background_key(size))
         if cached is None:
-            cached = self.app.backgrounds[key] = _map_background(self.app, c, size)
+            if self._plain is None or self._plain.get_size() != size:
+                self._plain = pygame.Surface(size)
+                _gradient(self._plain)
+            return self._plain
         return cached
 
 
@@ -342,12 +382,20 @@ def _map_background(app: App, choice: ScenarioChoice | None, size: tuple[int, in
         from ..rules.engine import Game
         from .mapview import MapView
 
+        from .mapview import ZOOM_SPACINGS
+
         ctx = app.context(choice.path)
         view = MapView(ctx, size)
-        if hasattr(view, "set_zoom"):
-            view.set_zoom(min(2, len(getattr(view, "zooms", [0, 1, 2])) - 1))
-        place = ctx.place_hex.get("wuhan") or ctx.place_hex.get(next(iter(ctx.place_hex), ""), 0)
-        view.center_on(int(place))
+        # the least zoom (at least the third level, for detail) at which the map fills the width
+        zoom = next((z for z in range(2, len(ZOOM_SPACINGS)) if view.zoom_geometry(z).width >= size[0] * 1.1),
+                    len(ZOOM_SPACINGS) - 1)
+        view.set_zoom(zoom)
+        # centred across the map, and on the middle of the campaign's places from north to south
+        hm = ctx.hm
+        places = list(ctx.place_hex.values())
+        y = float(np.median(hm.y_km[places])) if places else float(hm.y_km.mean())
+        x = float(hm.x_km.min() + hm.x_km.max()) / 2
+        view.center_on(int(np.argmin((hm.x_km - x) ** 2 + (hm.y_km - y) ** 2)))
         game = Game.new(ctx, 0)
         view.refresh(game)
         view.draw(surface, game)
