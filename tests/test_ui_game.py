@@ -302,3 +302,52 @@ def test_session_played_by_clicks_equals_the_same_actions_applied_directly():
                      autosave=False)
     assert replay.game.state.state_hash() == game.state.state_hash()
     finish(app)
+
+
+def test_drag_pans_wheel_zooms_towards_the_cursor_and_the_minimap_jumps():
+    app, screen = start({"japan": HUMAN, "china": "default"})
+    game = screen.session.game
+    u = game.state.units["jp_37_div"]
+    pos = on_screen(screen, u.hex)
+    app.step()
+    # a drag moves the map with the mouse and selects nothing
+    post(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+    post(pygame.MOUSEBUTTONDOWN, pos=pos, button=1)
+    post(pygame.MOUSEMOTION, pos=(pos[0] + 60, pos[1] + 30), rel=(60, 30), buttons=(1, 0, 0))
+    post(pygame.MOUSEBUTTONUP, pos=(pos[0] + 60, pos[1] + 30), button=1)
+    app.step()
+    assert screen.orders.selected == []
+    moved = screen.screen_pos_of_hex(u.hex)
+    assert abs(moved[0] - (pos[0] + 60)) <= 1 and abs(moved[1] - (pos[1] + 30)) <= 1
+    # the wheel zooms in around the cursor: the hex under it stays under it
+    under = screen.mapview.hex_at((moved[0] - screen.map_rect.x, moved[1] - screen.map_rect.y))
+    near = next(int(j) for j in game.ctx.neighbours[u.hex] if j >= 0)
+
+    def spacing() -> float:
+        (ax, ay), (bx, by) = screen.screen_pos_of_hex(u.hex), screen.screen_pos_of_hex(near)
+        return ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5
+
+    spacing_before = spacing()
+    hover(app, moved)
+    post(pygame.MOUSEWHEEL, x=0, y=1, flipped=False, precise_x=0.0, precise_y=1.0)
+    app.step()
+    assert spacing() > spacing_before
+    assert screen.mapview.hex_at((moved[0] - screen.map_rect.x, moved[1] - screen.map_rect.y)) == under
+    # a click on the minimap moves the view there
+    before = screen.screen_pos_of_hex(u.hex)
+    click(app, (screen.minimap_rect.left + 5, screen.minimap_rect.bottom - 5))
+    assert screen.screen_pos_of_hex(u.hex) != before
+    finish(app)
+
+
+def test_the_pause_menu_saves_through_the_save_picker(saves):
+    app, screen = start({"japan": HUMAN, "china": "default"})
+    key(app, pygame.K_ESCAPE)
+    save = next(b for b in screen._modal_buttons if b.name == "save")
+    click(app, save.rect.center)
+    assert not screen.paused
+    key(app, pygame.K_RETURN)  # the picker's default name
+    assert (saves / "game.json").is_file()
+    loaded = Session.load(saves / "game.json", autosave=False)
+    assert loaded.game.state.state_hash() == screen.session.game.state.state_hash()
+    finish(app)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pygame
 
 from ..diagnostics import InputError
+from ..rules import engine
 from ..rules.actions import Action, Attack, Move, RailMove
 from ..rules.movement import make_board, path_to, rail_reach, reach
 from . import dialogs, panels
@@ -63,6 +64,7 @@ class _Animation:
     elapsed: float = 0.0
     target: int | None = None
     attackers: tuple[str, ...] = ()
+    label: str = ""  # what the banner says it is
 
 
 class GameScreen(Screen):
@@ -595,13 +597,19 @@ class GameScreen(Screen):
                         path.append(prev[path[-1]])
                     path = path[::-1] if path[-1] == u.hex else [u.hex, j]
                 duration = per_hex * (len(path) - 1) * (0.5 if isinstance(action, RailMove) else 1.0)
-                return _Animation(action, u.id, path, duration)
+                how = " by rail" if isinstance(action, RailMove) else ""
+                return _Animation(action, u.id, path, duration, label=f"{u.name} moves{how} to {ctx.hex_name(j)}")
         if isinstance(action, Attack):
             t = ctx.hm.index(*action.target)
             side = ctx.move_order[state.active]
             attackers = tuple(u.id for h in action.from_hexes for u in state.units_at(ctx.hm.index(*h))
                               if u.side == side)
-            return _Animation(action, None, [], attack_pause, target=t, attackers=attackers)
+            try:
+                odds = f" at {engine.preview(ctx, state, action).column_label}"
+            except ValueError:  # not legal now: the session will refuse it and say why
+                odds = ""
+            return _Animation(action, None, [], attack_pause, target=t, attackers=attackers,
+                              label=f"Attack on {ctx.hex_name(t)}{odds}")
         return _Animation(action, None, [], 0.0)
 
     def _show_anim(self) -> None:
@@ -609,10 +617,11 @@ class GameScreen(Screen):
         if a is None:
             return
         if a.unit is not None and len(a.path) > 1:
+            self.mapview.set_orders(selected=(a.unit,), path=a.path)
             self.mapview.animate_move(a.unit, a.path, min(1.0, a.elapsed / a.duration) if a.duration else 1.0)
         elif a.target is not None:
             self.mapview.set_orders(selected=a.attackers, targets=(a.target,), attack_target=a.target)
-            self._highlights = None
+        self._highlights = None  # the orders' highlights come back after the animation
 
     def _finish_anim(self) -> None:
         a = self._anim
@@ -674,7 +683,7 @@ class GameScreen(Screen):
 
     def draw(self, surface: pygame.Surface) -> None:
         game = self.game
-        if self._anim is None or self._anim.target is None:
+        if self._anim is None:
             h = self.orders.highlights()
             if h != self._highlights:
                 self._highlights = h
@@ -689,17 +698,20 @@ class GameScreen(Screen):
         self._auto_zoc_overlay()
         view = surface.subsurface(self.map_rect)
         self.mapview.draw(view, game)
+        if self._anim is not None and self._anim.target is not None:
+            self._draw_attack_arrows(view, self._anim.action)
         self._buttons = []
         self._draw_overlay_bar(surface)
         self._draw_preview(surface)
         banner = []
         if self._ai_status:
             banner = [self._ai_status, f"speed {SPEEDS[GameScreen.speed][0]} (F)  -  Space skips the animation"]
-            if self._ai_last:
-                banner.append(self._ai_last)
+            now = self._anim.label if self._anim is not None and self._anim.duration > 0 else self._ai_last
+            if now:
+                banner.append(now)
         elif self._toast is not None:
             banner = [self._toast[0]]
-        panels.draw_banner(surface, self.map_rect, [panels.fit(b, 15, self.map_rect.width - 60) for b in banner])
+        panels.draw_banner(surface, self.map_rect, banner)
         modal = self.paused or self.summary is not None or self.help.visible
         if self._tooltip is not None and self._tooltip[1] and self.orders.shown_attack is None and not modal:
             panels.draw_tooltip(surface, self.mouse, self._tooltip[1], self.map_rect)
@@ -714,6 +726,27 @@ class GameScreen(Screen):
         if self.paused:
             self._draw_pause(surface)
         self.help.draw(surface, self.map_rect)
+
+    def _draw_attack_arrows(self, view: pygame.Surface, attack: Attack) -> None:
+        """The computer's attack: a red arrow from each attacking hex to the target."""
+        hm = self.game.ctx.hm
+        tx, ty = self.mapview.hex_center(hm.index(*attack.target))
+        for h in attack.from_hexes:
+            sx, sy = self.mapview.hex_center(hm.index(*h))
+            dx, dy = tx - sx, ty - sy
+            length = max(1.0, (dx * dx + dy * dy) ** 0.5)
+            ux, uy = dx / length, dy / length
+            end = (tx - ux * length * 0.42, ty - uy * length * 0.42)
+            start = (sx - ux * length * 0.1, sy - uy * length * 0.1)
+            width = max(4, int(length * 0.17))
+            pygame.draw.line(view, (20, 20, 20), start, end, width + 2)
+            pygame.draw.line(view, (225, 40, 30), start, end, width)
+            head = width * 1.8
+            left = (end[0] - ux * head - uy * head * 0.7, end[1] - uy * head + ux * head * 0.7)
+            right = (end[0] - ux * head + uy * head * 0.7, end[1] - uy * head - ux * head * 0.7)
+            tip = (end[0] + ux * head * 0.6, end[1] + uy * head * 0.6)
+            pygame.draw.polygon(view, (225, 40, 30), [tip, left, right])
+            pygame.draw.polygon(view, (20, 20, 20), [tip, left, right], 1)
 
     def _draw_overlay_bar(self, surface: pygame.Surface) -> None:
         for b in self.overlay_buttons:

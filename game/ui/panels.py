@@ -679,19 +679,27 @@ def draw_curtain(surface: pygame.Surface, area: pygame.Rect, game: Game, side: i
     return button
 
 
-def draw_banner(surface: pygame.Surface, area: pygame.Rect, lines: list[str]) -> None:
-    """A small translucent note at the top of the map (the AI is thinking, speed, ...)."""
+def draw_banner(surface: pygame.Surface, area: pygame.Rect, lines: list[str], max_width: int = 640) -> None:
+    """A translucent note at the top of the map (the computer is playing, its speed, what it
+    does): the first line bold, the others wrapped to two lines at most."""
     if not lines:
         return
-    w = max(font(15).size(s)[0] for s in lines) + 28
-    h = 12 + 20 * len(lines)
+    width = min(max_width, area.width - 40)
+    rows = [(fit(lines[0], 15, width, True), True)]
+    for line in lines[1:]:
+        parts = wrap(line, 14, width)
+        if len(parts) > 2:
+            parts = [parts[0], fit(" ".join(parts[1:]), 14, width)]
+        rows += [(p, False) for p in parts]
+    w = max(font(15 if bold else 14, bold).size(s)[0] for s, bold in rows) + 28
+    h = 12 + 19 * len(rows)
     rect = pygame.Rect(0, 0, w, h)
     rect.midtop = (area.centerx, area.y + 10)
     draw_card(surface, rect, bg=(20, 22, 28), alpha=215)
     y = rect.y + 6
-    for k, s in enumerate(lines):
-        text(surface, s, (rect.centerx, y), 15, TEXT if k == 0 else DIM, bold=k == 0, align="center")
-        y += 20
+    for s, bold in rows:
+        text(surface, s, (rect.centerx, y), 15 if bold else 14, TEXT if bold else DIM, bold=bold, align="center")
+        y += 19
 
 
 def draw_tooltip(surface: pygame.Surface, pos: tuple[int, int], lines: list[str], bounds: pygame.Rect) -> None:
