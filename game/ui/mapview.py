@@ -86,7 +86,8 @@ class Zoom:
         self.offsets = np.array([self.layout.corner_offset(k) for k in range(6)])  # (6, 2)
         self.tiles_x = -(-self.width // TILE)
         self.tiles_y = -(-self.height // TILE)
-        self.labels: list[tuple[int, pygame.Rect, tuple]] | None = None  # built on first use
+        #: place names: (hex, world rect, text key, importance), built on first use
+        self.labels: list[tuple[int, pygame.Rect, tuple, int]] | None = None
 
     def hexes_in(self, rect: pygame.Rect, margin: float) -> np.ndarray:
         """Indices of the hexes whose centre lies within ``margin`` of ``rect``."""
@@ -519,7 +520,7 @@ class MapView:
                 if z.labels is None:
                     self._layout_labels(z)
                 label_of = {}
-                for i, rect, _ in z.labels or ():
+                for i, rect, _, _ in z.labels or ():
                     label_of.setdefault(i, []).append(rect)
                 for i in hexes.tolist():
                     for rect in label_of.get(i, ()):
@@ -737,7 +738,7 @@ class MapView:
                     continue
                 chosen = pygame.Rect(round(candidates[0][0]), round(candidates[0][1]), w, h)
             taken.append(chosen.inflate(4, 0))
-            out.append((i, chosen, (name, size, palette.LABEL, bold, palette.LABEL_HALO)))
+            out.append((i, chosen, (name, size, palette.LABEL, bold, palette.LABEL_HALO), imp))
         z.labels = out
 
     def _marker_radius(self, z: Zoom, imp: int) -> float:
@@ -772,7 +773,7 @@ class MapView:
                 pygame.draw.circle(surf, palette.PLACE_LINE, c, r, 1)
         if z.labels is None:
             self._layout_labels(z)
-        for i, lr, key in z.labels or ():
+        for _, lr, key, _ in z.labels or ():
             if lr.colliderect(rect):
                 label = palette.text(key[0], key[1], key[2], bold=key[3], halo=key[4])
                 surf.blit(label, (lr.x - ox, lr.y - oy))
@@ -811,6 +812,7 @@ class MapView:
         margin = px
         view = world.inflate(2 * margin, 2 * margin)
         to_move = engine.side_to_move(ctx, state) if state.phase == "operations" else -1
+        drawn: list[pygame.Rect] = []
         for h, units in stacks.items():
             x, y = float(z.x[h]), float(z.y[h])
             if not view.collidepoint(x, y):
@@ -818,9 +820,11 @@ class MapView:
             top = self._top_unit(units)
             rect = pygame.Rect(0, 0, px, px)
             rect.center = (round(x - cx), round(y - cy))
+            drawn.append(rect)
             counters.draw_counter(surface, ctx, top, rect, selected=top.id in self._selected or
                                   any(u.id in self._selected for u in units), stack=len(units),
                                   famine=self._in_famine(top, state), spent=self._spent(top, to_move))
+        self._names_over_counters(surface, z, cx, cy, drawn)
         if self._animation is not None:
             uid, path, progress = self._animation
             u = state.units.get(uid)
@@ -830,6 +834,18 @@ class MapView:
                 rect.center = (round(x - cx), round(y - cy))
                 counters.draw_counter(surface, ctx, u, rect, selected=uid in self._selected,
                                       famine=self._in_famine(u, state))
+
+    def _names_over_counters(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int, drawn: list[pygame.Rect]) -> None:
+        """The names of the major places (the capital, the big objectives) again over any counter
+        that covers them: a besieged Hengyang must still say Hengyang."""
+        if z.labels is None or not drawn:
+            return
+        for _, lr, key, imp in z.labels:
+            if imp < 3:
+                continue
+            at = lr.move(-cx, -cy)
+            if at.collidelist(drawn) >= 0:
+                surface.blit(palette.text(key[0], key[1], key[2], bold=key[3], halo=key[4]), at)
 
     def _top_unit(self, units: list):
         """The unit shown on top of a stack: a selected one, else the strongest."""
