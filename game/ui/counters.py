@@ -6,8 +6,8 @@ symbol in a white box (the unit type's ``symbol`` from the scenario: infantry cr
 oval, cavalry slash, artillery dot, ...), the strength in thousands of men and a thin bar of
 strength against full strength. Badges: out of supply (red, with the turns without supply),
 famine (brown), entrenched (dark green), routed (a red slash across the counter), and the
-number of units in the stack. A unit that has spent its phase is drawn darker. Below about 14
-pixels a counter is only a coloured block.
+number of units in the stack. A unit that has spent its phase is drawn darker. Below about 21
+pixels a counter shows only its symbol and badges, below 12 it is a coloured block.
 
 Every distinct look is rendered once into a small surface and kept (:func:`counter_surface`),
 so drawing a hundred counters a frame is a hundred blits.
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ..rules.state import Unit
 
 SIZE_MARKS = {"regiment": "III", "brigade": "X", "division": "XX", "corps": "XXX", "army": "XXXX"}
-BLOCK_BELOW = 14  # pixels: smaller counters are plain blocks
+BLOCK_BELOW = 12  # pixels: smaller counters are plain blocks
+SMALL_BELOW = 21  # pixels: smaller counters show the type symbol only
 _CACHE: OrderedDict[tuple, pygame.Surface] = OrderedDict()
 _CACHE_SIZE = 1500
 renders = 0  # counters rendered (not served from the cache); tests and benchmarks read it
@@ -104,14 +105,20 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     pygame.draw.line(surf, palette.shade(fill, 1.3), body.topleft, (body.left, body.bottom - 1))
     pygame.draw.rect(surf, (15, 15, 15), body, 1)
     ink = (12, 12, 12)
+    small = w < SMALL_BELOW  # only the symbol: the numbers would be too small to read
     # the type symbol box
-    bw, bh = round(w * 0.62), round(h * 0.34)
+    bw, bh = round(w * (0.7 if small else 0.62)), round(h * (0.46 if small else 0.34))
     box = pygame.Rect(0, 0, bw, bh)
-    box.center = (body.centerx, body.top + round(h * 0.44))
+    box.center = body.center if small else (body.centerx, body.top + round(h * 0.44))
     pygame.draw.rect(surf, (246, 244, 236), box)
     _symbol(surf, symbol, box, ink, max(1, round(w / 26)))
     if symbol != "militia":  # the militia frame is dashed, drawn with its symbol
         pygame.draw.rect(surf, ink, box, 1)
+    if small:
+        _badges(surf, body, w, oos, famine, entrenched, stack, labels=False)
+        if routed:
+            pygame.draw.line(surf, (210, 20, 20), body.bottomleft, body.topright, 2)
+        return surf
     # size marker above the box
     mark_px = max(7, round(h * 0.2))
     mark = palette.text(SIZE_MARKS.get(size, ""), mark_px, ink, bold=True)
@@ -128,17 +135,24 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     if routed:  # the classic 'disrupted' slash
         pygame.draw.line(surf, (210, 20, 20), (body.left + 1, body.bottom - 2), (body.right - 2, body.top + 1),
                          max(2, w // 10))
-    # badges sit on the corners, half outside the counter, clear of its symbol and numbers
-    r = _badge_radius(w)
-    if oos:
-        _badge(surf, body.topleft, r, (205, 25, 25), str(oos) if r >= 5 else "")
-    if stack > 1:
-        _badge(surf, (body.right - 1, body.top), r, (20, 20, 20), str(stack))
-    if famine:
-        _badge(surf, (body.left, body.bottom - 1), r, (140, 80, 20), "F" if r >= 5 else "")
-    if entrenched:
-        _badge(surf, (body.right - 1, body.bottom - 1), r, (40, 100, 40), "E" if r >= 5 else "")
+    _badges(surf, body, w, oos, famine, entrenched, stack, labels=True)
     return surf
+
+
+def _badges(surf: pygame.Surface, body: pygame.Rect, w: int, oos: int, famine: bool, entrenched: bool, stack: int,
+            labels: bool) -> None:
+    """Badges on the corners, half outside the counter, clear of its symbol and numbers: out of
+    supply (turns), stack size, famine, entrenched."""
+    r = _badge_radius(w)
+    labels = labels and r >= 5
+    if oos:
+        _badge(surf, body.topleft, r, (205, 25, 25), str(oos) if labels else "")
+    if stack > 1:
+        _badge(surf, (body.right - 1, body.top), r, (20, 20, 20), str(stack) if labels else "")
+    if famine:
+        _badge(surf, (body.left, body.bottom - 1), r, (140, 80, 20), "F" if labels else "")
+    if entrenched:
+        _badge(surf, (body.right - 1, body.bottom - 1), r, (40, 100, 40), "E" if labels else "")
 
 
 def _badge_radius(w: int) -> int:
