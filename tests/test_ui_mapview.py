@@ -350,7 +350,7 @@ def test_draw_counter_for_every_unit_type(ctx):
         side = 0 if tid.startswith(("jp_", "puppet")) else 1
         unit = Unit(id=f"t_{tid}", name=tid, side=side, type=tid, strength=12000, max_strength=15000, quality=1.0,
                     hex=0, puppet=tid == "puppet")
-        for px in (10, 24, 44):
+        for px in (10, 16, 24, 44):
             surf = pygame.Surface((60, 60))
             surf.fill((0, 0, 0))
             counters.draw_counter(surf, ctx, unit, pygame.Rect(8, 8, px, px))

@@ -88,6 +88,7 @@ class Zoom:
         self.tiles_y = -(-self.height // TILE)
         #: place names: (hex, world rect, text key, importance), built on first use
         self.labels: list[tuple[int, pygame.Rect, tuple, int]] | None = None
+        self._tile_geometry: OrderedDict[tuple[int, int], tuple[np.ndarray, TilePolygons]] = OrderedDict()
 
     def hexes_in(self, rect: pygame.Rect, margin: float) -> np.ndarray:
         """Indices of the hexes whose centre lies within ``margin`` of ``rect``."""
@@ -103,6 +104,22 @@ class Zoom:
                         cy[:, None] + self.offsets[None, :, 1] * shrink], axis=2)
         return pts.tolist()
 
+    def tile_hexes(self, tx: int, ty: int) -> tuple[np.ndarray, TilePolygons]:
+        """The hexes a tile shows and their corner lists in tile pixels, made once for all the
+        layers of the tile (the layers draw subsets of them)."""
+        key = (tx, ty)
+        found = self._tile_geometry.get(key)
+        if found is None:
+            rect = self.tile_rect(tx, ty)
+            hexes = self.hexes_in(rect, self.size + 2)
+            found = (hexes, TilePolygons(hexes, self.polygons(hexes, rect.x, rect.y)))
+            self._tile_geometry[key] = found
+            if len(self._tile_geometry) > 64:
+                self._tile_geometry.popitem(last=False)
+        else:
+            self._tile_geometry.move_to_end(key)
+        return found
+
     def tile_rect(self, tx: int, ty: int) -> pygame.Rect:
         x, y = tx * TILE, ty * TILE
         return pygame.Rect(x, y, min(TILE, self.width - x), min(TILE, self.height - y))
@@ -113,6 +130,18 @@ class Zoom:
         y0 = max(0, rect.top // TILE)
         y1 = min(self.tiles_y - 1, (rect.bottom - 1) // TILE)
         return {(tx, ty) for tx in range(x0, x1 + 1) for ty in range(y0, y1 + 1)}
+
+
+class TilePolygons:
+    """Corner lists of a tile's hexes, looked up by hex index."""
+
+    def __init__(self, hexes: np.ndarray, polys: list):
+        self.polys = polys
+        self.at = {h: k for k, h in enumerate(hexes.tolist())}
+
+    def of(self, hexes: np.ndarray) -> list:
+        at, polys = self.at, self.polys
+        return [polys[at[h]] for h in hexes.tolist()]
 
 
 def _side_corners(ctx: Context) -> list[tuple[int, int]]:
@@ -281,6 +310,7 @@ class MapView:
         self._overlay = TileCache(self._render_overlay, OVERLAY_TILES)
         self._orders = TileCache(self._render_orders, ORDERS_TILES)
         self._overlay_codes: dict[str, np.ndarray] = {}
+        self._tile: TilePolygons | None = None  # the geometry of the overlay tile being drawn
         self._overlay_key: tuple = ()
         self._overlay_stale = True
         self._supply_cache: dict[int, object] = {}
@@ -536,19 +566,19 @@ class MapView:
         ox, oy = rect.x, rect.y
         surf = pygame.Surface(rect.size)
         surf.fill(palette.MAP_EDGE)
-        hexes = z.hexes_in(rect, z.size + 2)
-        polys = z.polygons(hexes, ox, oy)
+        hexes, tile = z.tile_hexes(tx, ty)
+        polys = tile.polys
         colours = self._hex_colour
         for i, p in zip(hexes.tolist(), polys):
             pygame.draw.polygon(surf, colours[i], p)
-            pygame.draw.polygon(surf, colours[i], p, 1)  # no seams between hexes
         if self._relief is not None:
             water = self._water[hexes].tolist()
             self._relief.shade(surf, ox, oy, z.scale, z.pad, [p for p, w in zip(polys, water) if w])
-        grid = palette.GRID_SHADE if z.spacing >= 20 else 0.93
-        for i, p in zip(hexes.tolist(), polys):
-            pygame.draw.aalines(surf, palette.shade(colours[i], grid), True, p) if z.spacing >= 28 else \
-                pygame.draw.polygon(surf, palette.shade(colours[i], grid), p, 1)
+        # hex outlines (they also cover the seams between the fills)
+        grid = self._grid_colours(palette.GRID_SHADE if z.spacing >= 20 else 0.93)
+        line = pygame.draw.aalines if z.spacing >= 28 else pygame.draw.lines
+        for t, p in zip(self.ctx.terrain[hexes].tolist(), polys):
+            line(surf, grid[t], True, p)
         inside = np.zeros(self.ctx.n, dtype=bool)
         inside[hexes] = True
         ei, ed, ej = self._edge_i, self._edge_d, self._edge_j
@@ -578,6 +608,9 @@ class MapView:
                 pygame.draw.circle(surf, palette.RIVER, b, w / 2 - 0.5)
         return surf
 
+    def _grid_colours(self, k: float) -> list[Colour]:
+        return [palette.shade(c, k) for c in self._terrain_colours]
+
     def _hexside(self, z: Zoom, i: int, d: int, ox: float, oy: float) -> tuple[tuple[float, float], tuple[float, float]]:
         a, b = self._side_corners[d]
         cx, cy = z.x[i] - ox, z.y[i] - oy
@@ -593,14 +626,14 @@ class MapView:
             return surf
         rect = z.tile_rect(tx, ty)
         ox, oy = rect.x, rect.y
-        hexes = z.hexes_in(rect, z.size + 2)
+        hexes, tile = z.tile_hexes(tx, ty)
         land = hexes[~self._water[hexes]]
         control = snap.control
         # control tint
         tint = pygame.Surface(rect.size, pygame.SRCALPHA)
         held = land[control[land] >= 0]
         colours = [(*palette.side_colour(self.ctx, s), palette.CONTROL_TINT_ALPHA) for s in range(len(self.ctx.sides))]
-        for i, p in zip(held.tolist(), z.polygons(held, ox, oy)):
+        for i, p in zip(held.tolist(), tile.of(held)):
             c = colours[control[i]]
             pygame.draw.polygon(tint, c, p)
             pygame.draw.polygon(tint, c, p, 1)
@@ -619,7 +652,7 @@ class MapView:
             rising = kind != "famine"
             pattern = _hatch(colour, 70, period, 1 if z.spacing < 28 else 2, rising)
             members = hexes[mask[hexes] & ~self._water[hexes]]
-            _blit_hatched(surf, z.polygons(members, ox, oy), pattern, ox, oy, period, rising)
+            _blit_hatched(surf, tile.of(members), pattern, ox, oy, period, rising)
             self._outline(surf, z, mask, inside, ox, oy, (*colour, 150), max(1, round(z.spacing * 0.04)))
         ei, ed, ej = self._edge_i, self._edge_d, self._edge_j
         near = inside[ei] | inside[ej]
@@ -886,7 +919,7 @@ class MapView:
     def _render_orders(self, zi: int, tx: int, ty: int) -> pygame.Surface | None:
         z = self.zoom_geometry(zi)
         rect = z.tile_rect(tx, ty)
-        hexes = z.hexes_in(rect, z.size + 2)
+        hexes, tile = z.tile_hexes(tx, ty)
         inside = np.zeros(self.ctx.n, dtype=bool)
         inside[hexes] = True
         reach = np.zeros(self.ctx.n, dtype=bool)
@@ -901,7 +934,7 @@ class MapView:
         ox, oy = rect.x, rect.y
         for mask, colour in ((rail & ~reach, palette.RAIL_DEST), (reach, palette.REACH)):
             sel = hexes[mask[hexes]]
-            for p in z.polygons(sel, ox, oy):
+            for p in tile.of(sel):
                 pygame.draw.polygon(surf, colour, p)
                 pygame.draw.polygon(surf, colour, p, 1)
         self._outline(surf, z, reach | rail, inside, ox, oy, palette.REACH_EDGE, max(1, round(z.spacing * 0.05)))
@@ -1065,7 +1098,7 @@ class MapView:
     def _render_overlay(self, zi: int, tx: int, ty: int) -> pygame.Surface | None:
         z = self.zoom_geometry(zi)
         rect = z.tile_rect(tx, ty)
-        hexes = z.hexes_in(rect, z.size + 2)
+        hexes, self._tile = z.tile_hexes(tx, ty)
         surf = pygame.Surface(rect.size, pygame.SRCALPHA)
         ox, oy = rect.x, rect.y
         inside = np.zeros(self.ctx.n, dtype=bool)
@@ -1079,8 +1112,12 @@ class MapView:
             getattr(self, f"_overlay_{name}")(surf, z, hexes, inside, code, ox, oy)
         return surf if drawn else None
 
+    def _polys(self, z: Zoom, hexes: np.ndarray, ox: float, oy: float) -> list:
+        """Corner lists of ``hexes`` on the tile being drawn (from its cached geometry)."""
+        return self._tile.of(hexes) if self._tile is not None else z.polygons(hexes, ox, oy)
+
     def _fill(self, surf: pygame.Surface, z: Zoom, hexes: np.ndarray, colour, ox: float, oy: float) -> None:
-        for p in z.polygons(hexes, ox, oy):
+        for p in self._polys(z, hexes, ox, oy):
             pygame.draw.polygon(surf, colour, p)
             pygame.draw.polygon(surf, colour, p, 1)
 
@@ -1088,7 +1125,7 @@ class MapView:
         period = max(5, round(z.spacing * 0.3))
         pattern = _hatch(colour, alpha, period, max(1, round(z.spacing * 0.05)), rising)
         layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
-        _blit_hatched(layer, z.polygons(hexes, ox, oy), pattern, ox, oy, period, rising)
+        _blit_hatched(layer, self._polys(z, hexes, ox, oy), pattern, ox, oy, period, rising)
         surf.blit(layer, (0, 0))
 
     def _overlay_supply(self, surf, z, hexes, inside, code, ox, oy) -> None:
