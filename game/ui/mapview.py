@@ -54,11 +54,13 @@ DEFAULT_ZOOM = 3
 TILE = 512
 SQRT3 = math.sqrt(3.0)
 
-#: Cache sizes in tiles (a tile is 1 MB): enough for two full views at 1920 x 1080 per layer.
-STATIC_TILES = 40
+#: Cache sizes in tiles (a tile is 1 MB; at most 112 MB in all). The map and overlay layers keep
+#: about two full views at 1920 x 1080; static tiles are only needed again to redraw a map tile
+#: after a change, which happens where the player is looking.
+STATIC_TILES = 24
 MAP_TILES = 40
 OVERLAY_TILES = 32
-ORDERS_TILES = 24
+ORDERS_TILES = 16
 PREFETCH_BELOW = 0.006  # seconds: a frame drawn faster than this may draw one tile ahead
 
 
