@@ -25,7 +25,7 @@ import pygame
 
 from ..diagnostics import InputError
 from ..rules import engine
-from ..rules.actions import Action, Attack, Move, RailMove
+from ..rules.actions import Action, Attack, Entrench, Move, RailMove
 from ..rules.movement import make_board, path_to, rail_reach, reach
 from . import dialogs, panels
 from .app import App, Screen
@@ -515,7 +515,11 @@ class GameScreen(Screen):
         side = self.game.ctx.move_order[state.active]
         humans = [x for x in self.session.players if self.session.players[x] == HUMAN]
         if len(humans) > 1 and side != self._last_human_side:
-            self.curtain_side = side
+            self.curtain_side = side  # hotseat: the other player takes over
+        if side != self._last_human_side and not first:
+            self.orders.deselect()
+            self.orders.inspected = None
+            self._center_on_front(side)
         self._last_human_side = side
         self.summary = panels.turn_summary(self.game, self._marks.get(side), side)
         self._summary_side = side
@@ -786,7 +790,7 @@ class GameScreen(Screen):
         pygame.draw.line(surface, panels.PANEL_EDGE, self.panel_rect.topleft, self.panel_rect.bottomleft)
         s, o = self.session, self.orders
         if s.human_to_move:
-            entrench_ok = o.primary is not None and not o.primary.moved and not o.primary.attacked
+            entrench_ok = o.primary is not None and Entrench(o.primary.id) in o.legal
             row = [Button("undo", "Undo (U)", enabled=s.can_undo()),
                    Button("entrench", "Dig in (T)", enabled=entrench_ok),
                    Button("end_phase", "End phase (E)", enabled=o.pending is None)]
