@@ -237,3 +237,38 @@ def test_parse_seed_messages():
                            ("9" * 14, "below")):
         with pytest.raises(ValueError, match=expected):
             parse_seed(text)
+
+
+def test_confirm_dialog_enter_confirms_and_escape_cancels(app):
+    answers = []
+    dialogs.confirm(app.ui, "Leave?", "Leave the game?", lambda: answers.append("yes"), action="Leave")
+    frames(app, 1)
+    key(app, pygame.K_ESCAPE)
+    assert answers == [] and not dialogs.modal_open(app.ui) and app.running
+    dialog = dialogs.confirm(app.ui, "Leave?", "Leave the game?", lambda: answers.append("yes"), action="Leave")
+    frames(app, 1)
+    click(app, dialog.confirm_button.rect.center)
+    assert answers == ["yes"] and not dialogs.modal_open(app.ui)
+
+
+def test_the_save_picker_saves_under_a_typed_name(app, saves):
+    ctx = load_context(app.scenario_dir / "henan_1944.yaml")
+    session = Session(ctx, 9, {"japan": HUMAN, "china": "default"}, autosave=False)
+    picker = dialogs.SavePicker(app.ui, session.save, mode="save")
+    frames(app, 1)
+    click(app, picker.entry.rect.center)
+    for _ in range(len(picker.entry.get_text())):
+        key(app, pygame.K_BACKSPACE)
+    type_text(app, "my game")
+    click(app, picker.ok_button.rect.center)
+    assert (saves / "my game.json").is_file() and not dialogs.modal_open(app.ui)
+    assert Session.load(saves / "my game.json", autosave=False).seed == 9
+
+
+def test_play_command_opens_a_new_game_straight_away(scenarios, saves):
+    from game import cli
+
+    start = time.monotonic()
+    code = cli.main(["play", str(scenarios / "henan_1944.yaml"), "--side", "watch", "--seed", "3", "--frames", "20",
+                     "--size", "1024x700"])
+    assert code == 0 and time.monotonic() - start < 20

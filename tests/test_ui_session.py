@@ -12,7 +12,7 @@ import pytest
 
 from game.ai import make_player, make_players, player_seed
 from game.diagnostics import InputError
-from game.rules.actions import Action, Attack, EndPhase, Move
+from game.rules.actions import Attack, EndPhase, Move
 from game.rules.context import load_context
 from game.rules.engine import Game, IllegalAction
 from game.rules.players import play_game

@@ -38,7 +38,6 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from game.rules.actions import Attack, Move  # noqa: E402
-from game.ui import dialogs  # noqa: E402
 from game.ui.app import App  # noqa: E402
 from game.ui.session import HUMAN, Session  # noqa: E402
 

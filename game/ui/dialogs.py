@@ -20,7 +20,7 @@ from pathlib import Path
 import pygame
 import pygame_gui
 from pygame_gui.core import ObjectID
-from pygame_gui.elements import UIButton, UILabel, UISelectionList, UITextBox, UITextEntryLine, UIWindow
+from pygame_gui.elements import UIButton, UILabel, UISelectionList, UITextEntryLine, UIWindow
 from pygame_gui.windows import UIConfirmationDialog, UIMessageWindow
 
 from .session import SaveInfo, save_infos
@@ -76,7 +76,8 @@ class ConfirmDialog(UIConfirmationDialog):
     def __init__(self, manager: pygame_gui.UIManager, title: str, message: str, on_confirm: Callable[[], None],
                  *, action: str = "OK"):
         width = 460
-        super().__init__(_centred(manager, (width, _height_for(message, width, 150))), markup(message), manager,
+        height = max(200, _height_for(message, width, 150))  # pygame_gui's least height for this dialog
+        super().__init__(_centred(manager, (width, height)), markup(message), manager,
                          window_title=title, action_short_name=action, blocking=True,
                          object_id=ObjectID("#confirm_dialog", "@dialog"))
         self.on_confirm = on_confirm

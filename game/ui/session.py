@@ -215,8 +215,8 @@ class Session:
             try:
                 self._apply(action, live=False)
             except IllegalAction as exc:
-                raise InputError(Diagnostic(Pos("<actions>", 1, 1), f"action {k + 1} of {len(actions)} "
-                                                                    f"('{action}') cannot be replayed: {exc}")) from None
+                message = f"action {k + 1} of {len(actions)} ('{action}') cannot be replayed: {exc}"
+                raise InputError(Diagnostic(Pos("<actions>", 1, 1), message)) from None
         if not in_sync:
             # the AI no longer plays as it did when the game was recorded: fresh players, still seeded
             for k, side in enumerate(self.ctx.sides):
