@@ -3,7 +3,7 @@
 Layout (any window size, 1280x800 by default): a top bar (date, turn, side to move, the prestige
 track), the map filling the rest but for a right panel (order buttons, the inspected units, the
 losses, the event log, the minimap); the overlay toggles float at the map's bottom left and the
-combat preview over the map, on the side away from the target.
+combat preview over the map, in a corner that leaves the target in sight.
 
 Every order goes through :class:`~game.ui.orders.Orders` (the legal-action API only) and then
 ``session.apply``; after every applied action the map is refreshed. The computer plays its phase
@@ -110,9 +110,6 @@ class GameScreen(Screen):
         self._ended = False
         self._set_viewer()
         self.mapview.refresh(session.game)
-        if session.notice:
-            self._toast = (session.notice, time.monotonic() + 8.0)
-            session.notice = None
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -468,6 +465,8 @@ class GameScreen(Screen):
         self._set_session(session)
         self.app.session = session
         self._notify(f"Loaded {path}")
+        if session.notice:  # resumed from its snapshot: say why (as App.open_session does)
+            dialogs.show_message(self.app.ui, "Save resumed", session.notice)
         return True
 
     def load_game(self) -> None:
