@@ -87,12 +87,10 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     body = pygame.Rect(pad, pad, w, h)
     if spent:
         fill = palette.shade(fill, 0.62)
-    if selected:
-        pygame.draw.rect(surf, (0, 0, 0, 150), body.inflate(6, 6), border_radius=3)
-        pygame.draw.rect(surf, palette.SELECTED, body.inflate(4, 4), 2, border_radius=3)
+    frame = pygame.Rect(body.x, body.y, w + extra, h + extra)
     if w < BLOCK_BELOW or h < BLOCK_BELOW:
         _render_block(surf, body, fill, oos, routed, stack)
-        return surf
+        return _select(surf, frame) if selected else surf
     # stack: the counters underneath peek out at the lower right
     if stack > 1:
         for k in range(min(stack, 3) - 1, 0, -1):
@@ -115,9 +113,11 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     if symbol != "militia":  # the militia frame is dashed, drawn with its symbol
         pygame.draw.rect(surf, ink, box, 1)
     if small:
-        _badges(surf, body, w, oos, famine, entrenched, stack, labels=False)
         if routed:
             pygame.draw.line(surf, (210, 20, 20), body.bottomleft, body.topright, 2)
+        if selected:
+            _select(surf, frame)
+        _badges(surf, body, w, oos, famine, entrenched, stack, labels=False)
         return surf
     # size marker above the box
     mark_px = max(7, round(h * 0.2))
@@ -135,7 +135,16 @@ def _render(w: int, h: int, fill: Colour, symbol: str, size: str, strength: str,
     if routed:  # the classic 'disrupted' slash
         pygame.draw.line(surf, (210, 20, 20), (body.left + 1, body.bottom - 2), (body.right - 2, body.top + 1),
                          max(2, w // 10))
+    if selected:
+        _select(surf, frame)
     _badges(surf, body, w, oos, famine, entrenched, stack, labels=True)
+    return surf
+
+
+def _select(surf: pygame.Surface, frame: pygame.Rect) -> pygame.Surface:
+    """The selection frame: white in a dark edge, around the counter and its stack."""
+    pygame.draw.rect(surf, (0, 0, 0), frame.inflate(7, 7), 2, border_radius=4)
+    pygame.draw.rect(surf, palette.SELECTED, frame.inflate(4, 4), 2, border_radius=3)
     return surf
 
 
@@ -162,8 +171,8 @@ def _badge_radius(w: int) -> int:
 def _pad(w: int, h: int, selected: bool) -> int:
     """Room around the counter's own rectangle for the corner badges and the selection frame."""
     if w < BLOCK_BELOW or h < BLOCK_BELOW:
-        return 3 if selected else 1
-    return max(_badge_radius(w) + 1, 3 if selected else 0)
+        return 4 if selected else 1
+    return max(_badge_radius(w) + 1, 4 if selected else 0)
 
 
 def _render_block(surf: pygame.Surface, body: pygame.Rect, fill: Colour, oos: int, routed: bool, stack: int) -> None:

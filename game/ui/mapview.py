@@ -943,7 +943,7 @@ class MapView:
         if z.spacing >= 40:
             size = max(10, round(z.spacing * 0.22))
             for i in hexes[reach[hexes]].tolist():
-                label = palette.text(f"{self._reach[i]:g}", size, (20, 20, 20), bold=True, halo=(255, 255, 255))
+                label = palette.text(cost_text(self._reach[i]), size, (20, 20, 20), bold=True, halo=(255, 255, 255))
                 surf.blit(label, label.get_rect(center=(z.x[i] - ox, z.y[i] - oy + z.size * 0.62)))
         sel = hexes[targets[hexes]]
         for p in z.polygons(sel, ox, oy, shrink=0.88):
@@ -971,7 +971,7 @@ class MapView:
         pygame.draw.polygon(surface, palette.PATH, [tip, left, right])
         pygame.draw.polygon(surface, palette.PATH_CASING, [tip, left, right], 2)
         if self._path_cost is not None:
-            label = palette.text(f"{self._path_cost:g} MP", max(11, round(z.spacing * 0.3)), (255, 255, 255), bold=True)
+            label = palette.text(f"{cost_text(self._path_cost)} MP", max(11, round(z.spacing * 0.3)), (255, 255, 255), bold=True)
             box = label.get_rect(midbottom=(x1, y1 - z.size * 0.75)).inflate(8, 4)
             pygame.draw.rect(surface, palette.PATH, box, border_radius=4)
             pygame.draw.rect(surface, palette.PATH_CASING, box, 1, border_radius=4)
@@ -1358,6 +1358,13 @@ class MapView:
     def cache_bytes(self) -> int:
         """Memory held by the tile caches."""
         return sum(c.bytes() for c in (self._static, self._map, self._overlay, self._orders))
+
+
+def cost_text(cost: float) -> str:
+    """A movement cost as shown on the map: whole numbers plain, else one decimal (3.125 -> 3.1)."""
+    if abs(cost - round(cost)) < 1e-9:
+        return str(round(cost))
+    return f"{cost:.1f}"
 
 
 _PLANES: dict[tuple, pygame.Surface] = {}
