@@ -218,3 +218,24 @@ def test_a_garrison_escapes_overwhelming_odds_only_when_the_profile_lets_it(tmp_
         while not game.over and game.side_to_move() == "china":
             game.apply(player.choose(game, game.legal_actions()))
         assert (pos(ctx, game.state, "cn_town") == (4, 2)) is stays, profile
+
+
+def test_corridor_gaps_are_what_stands_between_the_side_and_its_corridor():
+    """Occupying the gaps the AI aims at (with the hexes the enemy holds on the route) opens the
+    corridor; every gap is a hex the side does not control and no enemy occupies."""
+    from game.ai.operational import corridor_gaps
+    from game.rules.engine import corridor_open, new_game
+    from game.rules.movement import enemy_mask, make_board
+
+    ctx = load_context(ROOT / "scenarios" / "ichigo_1944.yaml")
+    state = new_game(ctx, 3)
+    side = ctx.side_index[ctx.corridor.side]
+    enemy = enemy_mask(make_board(ctx, state), side, "occupied")
+    gaps = corridor_gaps(ctx, state, side, enemy)
+    assert len(gaps) > 10  # Guangxi and the Henan gap are Chinese in April 1944
+    assert all(state.control[h] != side and not enemy[h] for h in gaps)
+    held = state.control == side
+    assert not corridor_open(ctx, state, held, ctx.corridor.along)
+    held[list(gaps)] = True
+    held |= enemy  # the hexes that must be fought for
+    assert corridor_open(ctx, state, held, ctx.corridor.along)

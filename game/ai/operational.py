@@ -11,8 +11,12 @@ A phase is planned in rounds, re-reading the state after every action it takes:
 
 Offensive role (Japan in Ichi-Go): units of each axis take the axis' objectives in order,
 riding the railways (the cost field runs along them); a unit out of supply for
-``regroup_turns`` falls back to its supply instead of advancing; the places of ``hold`` keep a
-garrison. Defensive role (China): the places of ``hold`` keep their garrisons to the last;
+``regroup_turns`` falls back to its supply instead of advancing, unless its objective is an enemy
+depot within ``forward_supply_within`` (then it presses on: taking the depot is its supply); the
+places of ``hold`` keep a garrison. Units with no axis task (their offensive over, not one still
+to begin) retake lost places of the plan, reinforce the most threatened one, and occupy the
+uncontrolled hexes of the corridor's route within ``corridor_within`` (a corridor is open only
+where it is held). Defensive role (China): the places of ``hold`` keep their garrisons to the last;
 other units stand and dig in, fall back when the enemy could attack them at ``retreat_odds``
 (trading space for time and preserving the army), move up as reserves behind threatened places,
 and counter-attack units that are out of supply or weak (``counter_odds``).
@@ -32,7 +36,7 @@ from scipy.sparse.csgraph import dijkstra
 from ..rules.actions import Action, Attack, EndPhase, Entrench, Move
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
-from ..rules.engine import Game, _can_entrench, _eligible_attacker, side_to_move, trace
+from ..rules.engine import Game, _can_entrench, _eligible_attacker, corridor_steps, side_to_move, trace
 from ..rules.movement import Board, enemy_mask, make_board, reach
 from ..rules.state import GameState, Unit
 from ..scenario import model
@@ -70,6 +74,33 @@ def cost_field(ctx: Context, c: int, targets: tuple[int, ...]) -> np.ndarray:
             _FIELDS.clear()
         _FIELDS[key] = field
     return field
+
+
+def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray) -> tuple[int, ...]:
+    """The hexes a side must still occupy to open the scenario's corridor along its cheapest route.
+
+    The route runs over the corridor's edges (intact railways and roads; any hexside when the
+    corridor allows 'any'); entering a hex the side controls costs nothing, an uncontrolled one
+    1, one the enemy occupies 50 (it must be fought for, so the route avoids it when it can).
+    The answer is the route's uncontrolled hexes that no enemy occupies."""
+    nb = ctx.neighbours
+    step = corridor_steps(ctx, state, ctx.corridor.along)
+    enter = np.where(state.control == side, 0.0, np.where(enemy_at, 50.0, 1.0)) + 1e-3
+    i, d = np.nonzero(step & (nb >= 0))
+    j = nb[i, d]
+    graph = csr_matrix((enter[j], (i, j)), shape=(ctx.n, ctx.n))
+    dist, pred, _src = dijkstra(graph, directed=True, indices=list(ctx.corridor_from), min_only=True,
+                                return_predecessors=True)
+    ends = [h for h in ctx.corridor_to if np.isfinite(dist[h])]
+    if not ends:
+        return ()
+    h = min(ends, key=lambda e: dist[e])
+    route = []
+    while h >= 0:
+        route.append(int(h))
+        h = pred[h]
+    route.reverse()
+    return tuple(h for h in route if state.control[h] != side and not enemy_at[h])
 
 
 def _rings(ctx: Context) -> np.ndarray:
@@ -156,6 +187,8 @@ class _PhaseView:
         self.supplied = supplied | near
         self.traced = supplied
         self._supply_targets: tuple[int, ...] | None = None  # built on first need
+        self._depot_hexes: frozenset[int] | None = None
+        self._gaps: tuple[int, ...] | None = None
         self._board_key, self._board = state.actions_taken, board
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
@@ -164,6 +197,7 @@ class _PhaseView:
         self.pressure = self._enemy_pressure(board)
         self.enemy_at = enemy_mask(board, side, "occupied")
         self.garrison = self._garrisons()
+        self.waiting: set[str] = set()
         self.axis_of = self._axes()
 
     # -- reading the state --------------------------------------------------------------------------
@@ -216,6 +250,8 @@ class _PhaseView:
             for k, axis in enumerate(self.plan.axes):
                 if u.id not in axis.units and u.formation not in axis.formations:
                     continue
+                if axis.start and state.date < axis.start:
+                    self.waiting.add(u.id)  # its offensive has not begun: it stays where the plan has it
                 if k in current:
                     out[u.id] = current[k]
                 elif on[k] and current and u.type not in self.static:
@@ -261,6 +297,9 @@ class _PhaseView:
         if u.type in self.static:
             return None, False
         if u.out_of_supply >= self.p.regroup_turns and not self.traced[u.hex]:
+            depot = self._depot_ahead(u)
+            if depot is not None:
+                return depot, True  # the supply is ahead: taking the enemy's depot feeds the column
             return self._supply_goal(), True  # regroup: back to supply before anything else
         if self.offensive:
             goal = self.axis_of.get(u.id)
@@ -268,11 +307,49 @@ class _PhaseView:
                 field = cost_field(self.ctx, self._class(u), self.lost_hexes)
                 if field[u.hex] <= self.p.retake_within:
                     return self.lost_hexes, False  # retake what the plan holds and the enemy took back
+            if goal is None and u.id not in self.waiting:
+                threatened = self._threatened_place()
+                if threatened is not None and self._danger(threatened, 0.0) >= 1.0 and \
+                        cost_field(self.ctx, self._class(u), (threatened,))[u.hex] <= self.p.retake_within:
+                    return (threatened,), False  # reinforce a place of the plan the enemy could take
+            if goal is None and self.p.corridor_within > 0 and u.id not in self.waiting:
+                gaps = self._corridor_gaps()
+                if gaps and cost_field(self.ctx, self._class(u), gaps)[u.hex] <= self.p.corridor_within:
+                    return gaps, False  # occupy the route: a corridor is only open where it is held
             return goal, False
         threatened = self._threatened_place()
         if threatened is not None and not self._near_front(u.hex):
             return (threatened,), False
         return None, False
+
+    def _corridor_gaps(self) -> tuple[int, ...]:
+        """The hexes of the corridor's cheapest route (railways and roads from its start to its end)
+        that this side does not control yet and the enemy does not occupy, nearest the start first;
+        empty when the side has no corridor to open."""
+        if self._gaps is None:
+            self._gaps = ()
+            c = self.ctx.corridor
+            if c is not None and self.ctx.side_index[c.side] == self.side:
+                self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at)
+        return self._gaps
+
+    def _depot_ahead(self, u: Unit) -> tuple[int, ...] | None:
+        """The unit's axis goal when it is an enemy supply depot within the profile's
+        `forward_supply_within` movement points (taking it restores this side's supply)."""
+        goal = self.axis_of.get(u.id) if self.offensive and self.p.forward_supply_within > 0 else None
+        if goal is None or goal[-1] not in self._depots():
+            return None
+        if float(cost_field(self.ctx, self._class(u), goal)[u.hex]) > self.p.forward_supply_within:
+            return None
+        return goal
+
+    def _depots(self) -> frozenset[int]:
+        """Hexes of supply sources the enemy holds (they would feed this side once taken)."""
+        if self._depot_hexes is None:
+            owner = self.state.owner
+            self._depot_hexes = frozenset(h for pid, h, _port in self.ctx.sources
+                                          if owner.get(pid) is not None and owner.get(pid) != self.side)
+        return self._depot_hexes
 
     def _supply_goal(self) -> tuple[int, ...] | None:
         """Traced hexes clear of the enemy, thinned to keep the search cheap (every fourth)."""
@@ -314,13 +391,15 @@ class _PhaseView:
             return None
         field = cost_field(ctx, self._class(u), goal) if goal else None
         bonus = self.p.priorities
+        # a column marching on the enemy's depot leaves its supply behind on purpose
+        supply_cost = 0.0 if must and goal and goal[-1] in self._depots() else p.supply_weight
 
         def score(h: int) -> float:
             s = 0.0
             if field is not None:
                 s += float(field[h])
             if not self.supplied[h]:
-                s += p.supply_weight
+                s += supply_cost
             danger = self._danger(h, my_def if h != u.hex else 0.0)
             if danger > p.retreat_odds:
                 s += p.danger_weight * (danger - p.retreat_odds)

@@ -33,11 +33,17 @@ class Profile(BaseModel):
     objective_value: float = Field(30.0, ge=0, description="value (in thousands of men) of taking an objective")
     # moving
     regroup_turns: int = Field(2, ge=0, description="offensive: a unit this many turns out of supply stops advancing")
+    forward_supply_within: float = Field(0.0, ge=0, description="offensive: a unit out of supply presses on "
+                                         "instead of regrouping when its axis objective is an enemy supply depot "
+                                         "this close (movement points; 0: always regroup)")
     supply_weight: float = Field(6.0, ge=0, description="cost (in hexes) of ending a move out of own supply")
     danger_weight: float = Field(2.0, ge=0, description="cost (in hexes) per unit of enemy odds against the hex")
     garrison: int = Field(1, ge=0, le=6, description="units kept in each place the side must hold")
     retake_within: float = Field(8.0, ge=0, description="offensive: units with no axis task go back for a "
                                                         "lost place of the plan this close (movement points)")
+    corridor_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: units "
+                                   "with no axis task go to the nearest unheld hex of the corridor's route this "
+                                   "close (movement points; 0: never)")
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")

@@ -733,17 +733,23 @@ def _corridor_check(ctx: Context, state: GameState) -> None:
     state.corridor_open = bool(open_now)
 
 
-def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: list[str]) -> bool:
-    """Is there a connected path of `held` hexes from a corridor start to a corridor end,
-    stepping along rail edges ('rail'), road edges ('road') or any hexside ('any')?"""
-    nb = ctx.neighbours
+def corridor_steps(ctx: Context, state: GameState, along: list[str]) -> np.ndarray:
+    """(n, 6) bool: the hexsides a corridor may step across (intact rail, road, or any)."""
     step = np.zeros((ctx.n, 6), dtype=bool)
     if "any" in along:
-        step |= nb >= 0
+        step |= ctx.neighbours >= 0
     if "rail" in along:
         step |= state.rail == 1
     if "road" in along:
         step |= ctx.road
+    return step
+
+
+def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: list[str]) -> bool:
+    """Is there a connected path of `held` hexes from a corridor start to a corridor end,
+    stepping along rail edges ('rail'), road edges ('road') or any hexside ('any')?"""
+    nb = ctx.neighbours
+    step = corridor_steps(ctx, state, along)
     reached = np.zeros(ctx.n, dtype=bool)
     start = [h for h in ctx.corridor_from if held[h]]
     reached[start] = True
