@@ -614,30 +614,10 @@ def cmd_play(args: argparse.Namespace) -> int:
             menu = {"seed": args.seed, "side": args.side}
     except InputError as exc:
         return _print_diagnostics(exc)
-    import pygame
+    from .ui.app import launch  # the window (pygame) only from game.ui: the rules core runs without it
 
-    from .ui.app import App
-
-    try:
-        app = App(size=size, scenario_dir=scenario_dir, fullscreen=args.fullscreen, menu_defaults=menu)
-    except pygame.error as exc:
-        print(f"main.py play: error: cannot open the game window: {exc} (is there a display? "
-              "SDL_VIDEODRIVER=dummy runs without one)", file=sys.stderr)
-        return EXIT_INPUT
-    if session is not None:
-        app.open_session(session)
-    elif new is not None:
-        app.new_game(*new)
-    if args.frames is None:
-        return app.run()
-    try:
-        for _ in range(args.frames):
-            app.step()
-            if not app.running:
-                break
-    finally:
-        app.close()
-    return EXIT_BUG if app.errors else app.exit_code
+    return launch(size=size, scenario_dir=scenario_dir, fullscreen=args.fullscreen, menu=menu,
+                  session=session, new=new, frames=args.frames)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ frame loop; a Screen (menu, game, end) draws the window and takes its input.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -397,3 +398,29 @@ def _write_bug_report() -> str:
     with os.fdopen(fd, "w") as fh:
         traceback.print_exc(file=fh)
     return name
+
+
+def launch(*, size: tuple[int, int], scenario_dir: Path, fullscreen: bool, menu: dict | None,
+           session: Session | None, new: tuple | None, frames: int | None) -> int:
+    """Open the window for `main.py play`: on the menu, a resumed session, or a new game
+    (scenario, seed, players); run it (or step `frames` frames, for smoke tests); the exit code."""
+    try:
+        app = App(size=size, scenario_dir=scenario_dir, fullscreen=fullscreen, menu_defaults=menu)
+    except pygame.error as exc:
+        print(f"main.py play: error: cannot open the game window: {exc} (is there a display? "
+              "SDL_VIDEODRIVER=dummy runs without one)", file=sys.stderr)
+        return 1
+    if session is not None:
+        app.open_session(session)
+    elif new is not None:
+        app.new_game(*new)
+    if frames is None:
+        return app.run()
+    try:
+        for _ in range(frames):
+            app.step()
+            if not app.running:
+                break
+    finally:
+        app.close()
+    return 70 if app.errors else app.exit_code
