@@ -44,6 +44,8 @@ MAX_FAILING_FRAMES = 30  # a screen that raises on this many frames in a row end
 class Screen:
     """One screen of the window. Subclasses override what they need; every method has a default."""
 
+    root: Any = None  # the container of the screen's pygame_gui elements, if it has any
+
     def __init__(self, app: "App"):
         self.app = app
 
@@ -63,6 +65,9 @@ class Screen:
     def close(self) -> None:
         """The App leaves this screen: remove its UI elements (not the whole manager: the next
         screen already exists), stop what it started."""
+        if self.root is not None:
+            self.root.kill()
+            self.root = None
 
 
 def _init_pygame() -> None:

@@ -285,11 +285,6 @@ class EndScreen(Screen):
     def resize(self, size: tuple[int, int]) -> None:
         self._build(size)
 
-    def close(self) -> None:
-        if self.root is not None:
-            self.root.kill()
-            self.root = None
-
     def draw(self, surface: pygame.Surface) -> None:
         w, h = surface.get_size()
         surface.fill((24, 27, 34))

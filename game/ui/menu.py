@@ -329,11 +329,6 @@ class MenuScreen(Screen):
         self.seed_text = self.seed_entry.get_text()
         self._build(size)
 
-    def close(self) -> None:
-        if self.root is not None:
-            self.root.kill()
-            self.root = None
-
     def draw(self, surface: pygame.Surface) -> None:
         surface.blit(self._background(surface.get_size()), (0, 0))
         w, h = surface.get_size()
