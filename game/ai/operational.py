@@ -33,11 +33,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from ..rules.actions import Action, Attack, EndPhase, Entrench, Move
+from ..rules.actions import Action, Attack, EndPhase, Entrench, Move, RailMove
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
 from ..rules.engine import Game, _can_entrench, _eligible_attacker, corridor_steps, side_to_move, trace
-from ..rules.movement import Board, enemy_mask, make_board, reach
+from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
 from ..rules.state import GameState, Unit
 from ..scenario import model
 from .profile import Profile
@@ -76,16 +76,21 @@ def cost_field(ctx: Context, c: int, targets: tuple[int, ...]) -> np.ndarray:
     return field
 
 
-def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray) -> tuple[int, ...]:
-    """The hexes a side must still occupy to open the scenario's corridor along its cheapest route.
+def corridor_route(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,
+                   cut: np.ndarray | None = None) -> tuple[int, ...]:
+    """The corridor's cheapest route for a side, from a start hex to an end hex (empty: none).
 
     The route runs over the corridor's edges (intact railways and roads; any hexside when the
-    corridor allows 'any'); entering a hex the side controls costs nothing, an uncontrolled one
-    1, one the enemy occupies 50 (it must be fought for, so the route avoids it when it can).
-    The answer is the route's uncontrolled hexes that no enemy occupies."""
+    corridor allows 'any'); entering a hex the side controls costs nothing, unless it is `cut`
+    (an enemy zone of control with no own unit in it cuts the supply a corridor needs), an
+    uncontrolled one 1, one the enemy occupies 50 (it must be fought for, so the route avoids it
+    when it can)."""
     nb = ctx.neighbours
     step = corridor_steps(ctx, state, ctx.corridor.along)
-    enter = np.where(state.control == side, 0.0, np.where(enemy_at, 50.0, 1.0)) + 1e-3
+    held = state.control == side
+    if cut is not None:
+        held = held & ~cut
+    enter = np.where(held, 0.0, np.where(enemy_at, 50.0, 1.0)) + 1e-3
     i, d = np.nonzero(step & (nb >= 0))
     j = nb[i, d]
     graph = csr_matrix((enter[j], (i, j)), shape=(ctx.n, ctx.n))
@@ -100,7 +105,19 @@ def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarra
         route.append(int(h))
         h = pred[h]
     route.reverse()
-    return tuple(h for h in route if state.control[h] != side and not enemy_at[h])
+    return tuple(route)
+
+
+def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,
+                  cut: np.ndarray | None = None) -> tuple[int, ...]:
+    """The hexes a side must still occupy to open the scenario's corridor along its cheapest route
+    (:func:`corridor_route`): the route's hexes it does not control, or controls but cannot supply
+    through (`cut`), that no enemy occupies."""
+    route = corridor_route(ctx, state, side, enemy_at, cut)
+    bad = state.control != side
+    if cut is not None:
+        bad = bad | cut
+    return tuple(h for h in route if bad[h] and not enemy_at[h])
 
 
 def _rings(ctx: Context) -> np.ndarray:
@@ -165,7 +182,7 @@ class OperationalAI:
             tried.add(target)
             yield attack
 
-    def _moves(self, view: _PhaseView) -> Iterator[Move]:
+    def _moves(self, view: _PhaseView) -> Iterator[Move | RailMove]:
         for unit_id in view.move_order():
             move = view.best_move(unit_id)
             if move is not None:
@@ -196,6 +213,9 @@ class _PhaseView:
                                 if state.owner.get(p) != side and p in state.captures)
         self.pressure = self._enemy_pressure(board)
         self.enemy_at = enemy_mask(board, side, "occupied")
+        self.enemy_zoc = enemy_mask(board, side, "zoc")
+        self.cut = self.enemy_zoc & (board.occupied[side] == 0)  # own hexes the enemy cuts supply through
+        self._guard_of: dict[str, int] | None = None
         self.garrison = self._garrisons()
         self.waiting: set[str] = set()
         self.axis_of = self._axes()
@@ -302,6 +322,9 @@ class _PhaseView:
                 return depot, True  # the supply is ahead: taking the enemy's depot feeds the column
             return self._supply_goal(), True  # regroup: back to supply before anything else
         if self.offensive:
+            post = self._guards().get(u.id)
+            if post is not None:
+                return (post,), u.hex != post  # guard the corridor's route where the enemy cuts it
             goal = self.axis_of.get(u.id)
             if goal is None and self.lost_hexes:
                 field = cost_field(self.ctx, self._class(u), self.lost_hexes)
@@ -330,8 +353,57 @@ class _PhaseView:
             self._gaps = ()
             c = self.ctx.corridor
             if c is not None and self.ctx.side_index[c.side] == self.side:
-                self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at)
+                self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at, self.cut)
         return self._gaps
+
+    def _guards(self) -> dict[str, int]:
+        """Route security: unit id -> the hex of the corridor's route it guards.
+
+        Every hex of the route that this side controls and an enemy zone of control touches gets one
+        unit (an enemy zone of control cuts the supply trace, and with it the corridor, unless an
+        own unit stands in the hex; the guard also engages the enemy that cuts it), and an enemy
+        standing on the route between two held hexes is closed in on from every side. A hex already
+        held by a unit that stays there anyway (a garrison or static troops) needs none; a guard
+        already in place stays; otherwise the nearest unit with no axis task within the profile's
+        `secure_within` movement points goes (by strategic rail where it can: the offensive's
+        columns are not held back for it)."""
+        if self._guard_of is not None:
+            return self._guard_of
+        self._guard_of = {}
+        c = self.ctx.corridor
+        if self.p.secure_within <= 0 or c is None or self.ctx.side_index[c.side] != self.side:
+            return self._guard_of
+        ctx, state = self.ctx, self.state
+        route = corridor_route(ctx, state, self.side, self.enemy_at, self.cut)
+        mine = state.control == self.side
+        # held hexes an enemy zone of control cuts, and unheld ones clear of the enemy (walk in)
+        wanted = [h for h in route if not self.enemy_at[h] and (self.enemy_zoc[h] if mine[h] else not self.enemy_zoc[h])]
+        for k in range(1, len(route) - 1):
+            h = route[k]
+            if self.enemy_at[h] and mine[route[k - 1]] and mine[route[k + 1]]:
+                # an enemy astride the route behind the front: close in around it, so the guards'
+                # stacks attack it together
+                wanted += [j for j in ctx.nb_list[h] if j >= 0 and mine[j] and not self.enemy_at[j]
+                           and not ctx.water[j] and j not in wanted]
+        posts = [h for h in wanted if not any(u.side == self.side and (u.id in self.garrison or u.type in self.static)
+                                              for u in state.units_at(h))][: self.p.max_guards]
+        if not posts:
+            return self._guard_of
+        free = [u for u in state.side_units(self.side)
+                if u.on_map and u.type not in self.static and u.id not in self.garrison and u.id not in self.waiting
+                and self.axis_of.get(u.id) is None and ctx.unit_types[u.type].attack > 0]
+        options = []
+        for h in posts:
+            for u in free:
+                d = 0.0 if u.hex == h else float(cost_field(ctx, self._class(u), (h,))[u.hex])
+                if d <= self.p.secure_within:
+                    options.append((d > 0, d, u.id, h))
+        taken: set[int] = set()
+        for _moving, _d, uid, h in sorted(options):
+            if h not in taken and uid not in self._guard_of:
+                self._guard_of[uid] = h
+                taken.add(h)
+        return self._guard_of
 
     def _depot_ahead(self, u: Unit) -> tuple[int, ...] | None:
         """The unit's axis goal when it is an enemy supply depot within the profile's
@@ -373,7 +445,7 @@ class _PhaseView:
                 best, best_ratio = h, ratio
         return best
 
-    def best_move(self, unit_id: str) -> Move | None:
+    def best_move(self, unit_id: str) -> Move | RailMove | None:
         ctx, state, p = self.ctx, self.state, self.p
         u = state.units[unit_id]
         if not u.on_map or u.moved or u.attacked:
@@ -387,7 +459,9 @@ class _PhaseView:
         if goal is None and (here_danger < p.retreat_odds or (self.offensive and u.id not in self.garrison)):
             return None  # hold the line
         reached = reach(ctx, state, u, board)
-        if not reached:
+        # a strategic rail move (own line, away from the enemy) carries a unit far behind the front
+        by_rail = set(rail_reach(ctx, state, u, board)) - set(reached) - {u.hex} if goal else set()
+        if not reached and not by_rail:
             return None
         field = cost_field(ctx, self._class(u), goal) if goal else None
         bonus = self.p.priorities
@@ -410,12 +484,14 @@ class _PhaseView:
 
         here = score(u.hex)
         best_h, best_s = u.hex, here
-        for h in sorted(reached):
+        for h in sorted(reached) + sorted(by_rail):
             s = score(h)
             if s < best_s - 1e-9:
                 best_h, best_s = h, s
         if best_h == u.hex or (not must and here - best_s < 0.25):
             return None
+        if best_h in by_rail:
+            return RailMove(u.id, ctx.offsets[best_h])
         return Move(u.id, ctx.offsets[best_h])
 
     # -- attacks -------------------------------------------------------------------------------------

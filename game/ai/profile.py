@@ -44,6 +44,10 @@ class Profile(BaseModel):
     corridor_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: units "
                                    "with no axis task go to the nearest unheld hex of the corridor's route this "
                                    "close (movement points; 0: never)")
+    secure_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: each "
+                                 "held hex of the corridor's route that an enemy zone of control cuts gets the "
+                                 "nearest unit this close as a guard (movement points; 0: never)")
+    max_guards: int = Field(12, ge=0, description="offensive: at most this many route hexes guarded at once")
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
