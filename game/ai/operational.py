@@ -365,8 +365,9 @@ class _PhaseView:
         standing on the route between two held hexes is closed in on from every side. A hex already
         held by a unit that stays there anyway (a garrison or static troops) needs none; a guard
         already in place stays; otherwise the nearest unit with no axis task within the profile's
-        `secure_within` movement points goes (by strategic rail where it can: the offensive's
-        columns are not held back for it)."""
+        `secure_within` movement points goes (by strategic rail where it can); the offensive's
+        columns are not held back to guard, but an unheld route hex clear of the enemy within
+        `detour_within` of one is walked into."""
         if self._guard_of is not None:
             return self._guard_of
         self._guard_of = {}
@@ -391,15 +392,20 @@ class _PhaseView:
             return self._guard_of
         free = [u for u in state.side_units(self.side)
                 if u.on_map and u.type not in self.static and u.id not in self.garrison and u.id not in self.waiting
-                and self.axis_of.get(u.id) is None and ctx.unit_types[u.type].attack > 0]
+                and ctx.unit_types[u.type].attack > 0]
         options = []
         for h in posts:
+            walk_in = not mine[h]  # an empty hex clear of the enemy: a column passing by may detour to it
             for u in free:
+                busy = self.axis_of.get(u.id) is not None
+                limit = self.p.detour_within if busy else self.p.secure_within
+                if busy and not walk_in:
+                    continue
                 d = 0.0 if u.hex == h else float(cost_field(ctx, self._class(u), (h,))[u.hex])
-                if d <= self.p.secure_within:
-                    options.append((d > 0, d, u.id, h))
+                if d <= limit:
+                    options.append((d > 0, busy, d, u.id, h))
         taken: set[int] = set()
-        for _moving, _d, uid, h in sorted(options):
+        for _moving, _busy, _d, uid, h in sorted(options):
             if h not in taken and uid not in self._guard_of:
                 self._guard_of[uid] = h
                 taken.add(h)

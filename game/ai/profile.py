@@ -47,6 +47,8 @@ class Profile(BaseModel):
     secure_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: each "
                                  "held hex of the corridor's route that an enemy zone of control cuts gets the "
                                  "nearest unit this close as a guard (movement points; 0: never)")
+    detour_within: float = Field(0.0, ge=0, description="offensive: a unit of an axis detours to an unheld hex of "
+                                 "the corridor's route, clear of the enemy, this close (movement points)")
     max_guards: int = Field(12, ge=0, description="offensive: at most this many route hexes guarded at once")
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
