@@ -12,7 +12,8 @@ A phase is planned in rounds, re-reading the state after every action it takes:
 Offensive role (Japan in Ichi-Go): units of each axis take the axis' objectives in order,
 riding the railways (the cost field runs along them); a unit out of supply for
 ``regroup_turns`` falls back to its supply instead of advancing, unless its objective is an enemy
-depot within ``forward_supply_within`` (then it presses on: taking the depot is its supply); the
+depot within ``forward_supply_within`` (then it presses on: taking the depot is its supply) or
+undefended and within this phase's reach (it walks in first); the
 places of ``hold`` keep a garrison. Units with no axis task (their offensive over, not one still
 to begin) retake lost places of the plan, reinforce the most threatened one, and occupy the
 uncontrolled hexes of the corridor's route within ``corridor_within`` (a corridor is open only
@@ -320,6 +321,9 @@ class _PhaseView:
             depot = self._depot_ahead(u)
             if depot is not None:
                 return depot, True  # the supply is ahead: taking the enemy's depot feeds the column
+            at_hand = self._open_objective(u)
+            if at_hand is not None:
+                return at_hand, True  # the objective is undefended and one march away: take it first
             return self._supply_goal(), True  # regroup: back to supply before anything else
         if self.offensive:
             post = self._guards().get(u.id)
@@ -420,6 +424,15 @@ class _PhaseView:
         if float(cost_field(self.ctx, self._class(u), goal)[u.hex]) > self.p.forward_supply_within:
             return None
         return goal
+
+    def _open_objective(self, u: Unit) -> tuple[int, ...] | None:
+        """The unit's axis objective when no enemy holds it and the unit can walk in this phase."""
+        goal = self.axis_of.get(u.id) if self.offensive else None
+        if goal is None or self.enemy_at[goal[-1]]:
+            return None
+        if goal[-1] not in reach(self.ctx, self.state, u, self.board()):
+            return None
+        return goal[-1:]
 
     def _depots(self) -> frozenset[int]:
         """Hexes of supply sources the enemy holds (they would feed this side once taken)."""
