@@ -13,7 +13,7 @@ from game.ai import ProfileError, make_player, make_players
 from game.ai.operational import OperationalAI, cost_field
 from game.ai.profile import builtin_profiles, load_profile
 from game.diagnostics import InputError
-from game.rules.actions import Attack, EndPhase, Entrench, Move
+from game.rules.actions import Attack, EndPhase, Entrench, Move, RailMove
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.players import play_game
@@ -239,3 +239,80 @@ def test_corridor_gaps_are_what_stands_between_the_side_and_its_corridor():
     held[list(gaps)] = True
     held |= enemy  # the hexes that must be fought for
     assert corridor_open(ctx, state, held, ctx.corridor.along)
+
+
+# -- the offensive's rear: route security, rail moves, objectives at hand ------------------------------
+
+
+def _route_world(tmp_path, units, *, name="route"):
+    """A railway from 'north' (a Japanese depot) to 'south' along row 2, all Japanese-held: the
+    corridor Japan must keep open."""
+    return world(tmp_path, name=name, cols=9, rows=5, default_control="japan",
+                 places=[place("north", 0, 2, owner="japan", supply_source=True), place("south", 8, 2, owner="japan")],
+                 railways=[["north", (1, 2), (2, 2), (3, 2), (4, 2), (5, 2), (6, 2), (7, 2), "south"]],
+                 units=units, ai={"japan": {"role": "offensive", "axes": []}},
+                 victory={"corridor": {"side": "japan", "from": ["north"], "to": ["south"], "along": ["rail"],
+                                       "points": 5}})
+
+
+def test_a_unit_with_no_axis_task_guards_the_route_where_an_enemy_zone_of_control_cuts_it(tmp_path):
+    """China on 4,3 has the rail hexes 4,2 and 5,2 in its zone of control, which cuts the supply
+    and the corridor beyond; the offensive profile sends its idle unit there, the default one
+    (secure_within 0) does not."""
+    from game.ai.operational import corridor_gaps
+    from game.rules.movement import enemy_mask, make_board
+
+    ctx = _route_world(tmp_path, [unit("jp", "japan", 1, 2), unit("cn", "china", 4, 3)])
+    state = Game.new(ctx, 0).state
+    board = make_board(ctx, state)
+    cut = enemy_mask(board, 0, "zoc") & (board.occupied[0] == 0)
+    gaps = corridor_gaps(ctx, state, 0, enemy_mask(board, 0, "occupied"), cut)
+    assert {ctx.offsets[h] for h in gaps} == {(4, 2), (5, 2)}  # held, but cut
+    assert corridor_gaps(ctx, state, 0, enemy_mask(board, 0, "occupied")) == ()  # held is enough without `cut`
+
+    _, action = _first_action(ctx, profile="offensive")
+    assert isinstance(action, Move) and action.unit == "jp" and action.to in {(4, 2), (5, 2)}
+    _, action = _first_action(ctx, profile="default")
+    assert not (isinstance(action, Move) and action.unit == "jp")
+
+
+def test_a_guard_in_place_stays_and_a_second_unit_takes_the_other_post(tmp_path):
+    ctx = _route_world(tmp_path, [unit("jp_a", "japan", 4, 2), unit("jp_b", "japan", 1, 2),
+                                  unit("cn", "china", 4, 3, strength=3000)], name="route2")
+    game = Game.new(ctx, 0)
+    player = make_player(ctx, "japan", "offensive", 0)
+    moves = []
+    while game.side_to_move() == "japan":
+        action = player.choose(game, game.legal_actions())
+        moves.append(action)
+        game.apply(action)
+    assert pos(ctx, game.state, "jp_a") == (4, 2)  # already guarding, or attacking from its post
+    assert pos(ctx, game.state, "jp_b") == (5, 2)
+
+
+def test_the_ai_rides_the_railway_to_a_distant_goal(tmp_path):
+    """A slow unit (1 movement point) reaches 4 hexes a phase along the railway on foot, 10 by a
+    strategic rail move; the AI takes the train."""
+    line = [(c, 1) for c in range(16)]
+    ctx = world(tmp_path, cols=16, rows=3, default_control="japan", railways=[line],
+                units=[unit("jp", "japan", 0, 1, type="leg")],
+                places=[place("town", 15, 1, owner="china")], ai=_plan(["town"]))
+    _, action = _first_action(ctx)
+    assert isinstance(action, RailMove) and action.unit == "jp"
+    assert action.to[0] > 4  # beyond what walking along the line reaches
+
+
+def test_a_column_out_of_supply_walks_into_an_undefended_objective_instead_of_turning_back(tmp_path):
+    ctx = world(tmp_path, cols=8, rows=3, units=[unit("jp", "japan", 2, 1), unit("cn", "china", 7, 0)],
+                places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]))
+    game = Game.new(ctx, 0)
+    game.state.units["jp"].out_of_supply = 3  # no Japanese depot on this map: it is out of supply
+    action = make_player(ctx, "japan", "default", 0).choose(game, game.legal_actions())
+    assert action == Move("jp", (4, 1))
+    held = world(tmp_path, name="held", cols=8, rows=3,
+                 units=[unit("jp", "japan", 2, 1), unit("cn", "china", 4, 1, strength=20000)],
+                 places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]))
+    game = Game.new(held, 0)
+    game.state.units["jp"].out_of_supply = 3
+    action = make_player(held, "japan", "default", 0).choose(game, game.legal_actions())
+    assert not (isinstance(action, Move) and action.to == (4, 1))  # defended: it does not walk in
