@@ -17,10 +17,16 @@ undefended and within this phase's reach (it walks in first); the
 places of ``hold`` keep a garrison. Units with no axis task (their offensive over, not one still
 to begin) retake lost places of the plan, reinforce the most threatened one, and occupy the
 uncontrolled hexes of the corridor's route within ``corridor_within`` (a corridor is open only
-where it is held). Defensive role (China): the places of ``hold`` keep their garrisons to the last;
-other units stand and dig in, fall back when the enemy could attack them at ``retreat_odds``
-(trading space for time and preserving the army), move up as reserves behind threatened places,
-and counter-attack units that are out of supply or weak (``counter_odds``).
+where it is held). Route security: a held hex of the route that an enemy zone of control cuts
+(it cuts the supply trace, and so the corridor) gets a guard, the nearest unit with no axis task
+within ``secure_within``; an enemy astride the route is closed in on; passing columns step into
+unheld route hexes within ``detour_within``. Both roles weigh strategic rail moves among a unit's
+moves, so units far behind the front ride the railways.
+
+Defensive role (China): the places of ``hold`` keep their garrisons to the last; other units
+stand and dig in, fall back when the enemy could attack them at ``retreat_odds`` (trading space
+for time and preserving the army), move up as reserves behind threatened places, and
+counter-attack units that are out of supply or weak (``counter_odds``).
 
 The AI reads the state through the rules' own functions (reach, assess, trace) and returns only
 actions the rules allow; it has its own generator, used only to break ties.
@@ -382,7 +388,8 @@ class _PhaseView:
         route = corridor_route(ctx, state, self.side, self.enemy_at, self.cut)
         mine = state.control == self.side
         # held hexes an enemy zone of control cuts, and unheld ones clear of the enemy (walk in)
-        wanted = [h for h in route if not self.enemy_at[h] and (self.enemy_zoc[h] if mine[h] else not self.enemy_zoc[h])]
+        wanted = [h for h in route
+                  if not self.enemy_at[h] and (self.enemy_zoc[h] if mine[h] else not self.enemy_zoc[h])]
         for k in range(1, len(route) - 1):
             h = route[k]
             if self.enemy_at[h] and mine[route[k - 1]] and mine[route[k + 1]]:
