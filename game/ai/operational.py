@@ -116,11 +116,12 @@ def corridor_route(ctx: Context, state: GameState, side: int, enemy_at: np.ndarr
 
 
 def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,
-                  cut: np.ndarray | None = None) -> tuple[int, ...]:
+                  cut: np.ndarray | None = None, route: tuple[int, ...] | None = None) -> tuple[int, ...]:
     """The hexes a side must still occupy to open the scenario's corridor along its cheapest route
-    (:func:`corridor_route`): the route's hexes it does not control, or controls but cannot supply
-    through (`cut`), that no enemy occupies."""
-    route = corridor_route(ctx, state, side, enemy_at, cut)
+    (:func:`corridor_route`, unless given): the route's hexes it does not control, or controls but
+    cannot supply through (`cut`), that no enemy occupies."""
+    if route is None:
+        route = corridor_route(ctx, state, side, enemy_at, cut)
     bad = state.control != side
     if cut is not None:
         bad = bad | cut
@@ -213,6 +214,7 @@ class _PhaseView:
         self._supply_targets: tuple[int, ...] | None = None  # built on first need
         self._depot_hexes: frozenset[int] | None = None
         self._gaps: tuple[int, ...] | None = None
+        self._route: tuple[int, ...] | None = None
         self._board_key, self._board = state.actions_taken, board
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
@@ -360,11 +362,18 @@ class _PhaseView:
         that this side does not control yet and the enemy does not occupy, nearest the start first;
         empty when the side has no corridor to open."""
         if self._gaps is None:
-            self._gaps = ()
+            self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at, self.cut,
+                                       self._corridor_route())
+        return self._gaps
+
+    def _corridor_route(self) -> tuple[int, ...]:
+        """The corridor's cheapest route for this side now (once a phase); empty when it has none."""
+        if self._route is None:
+            self._route = ()
             c = self.ctx.corridor
             if c is not None and self.ctx.side_index[c.side] == self.side:
-                self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at, self.cut)
-        return self._gaps
+                self._route = corridor_route(self.ctx, self.state, self.side, self.enemy_at, self.cut)
+        return self._route
 
     def _guards(self) -> dict[str, int]:
         """Route security: unit id -> the hex of the corridor's route it guards.
@@ -381,11 +390,10 @@ class _PhaseView:
         if self._guard_of is not None:
             return self._guard_of
         self._guard_of = {}
-        c = self.ctx.corridor
-        if self.p.secure_within <= 0 or c is None or self.ctx.side_index[c.side] != self.side:
+        route = self._corridor_route() if self.p.secure_within > 0 else ()
+        if not route:
             return self._guard_of
         ctx, state = self.ctx, self.state
-        route = corridor_route(ctx, state, self.side, self.enemy_at, self.cut)
         mine = state.control == self.side
         # held hexes an enemy zone of control cuts, and unheld ones clear of the enemy (walk in)
         wanted = [h for h in route
