@@ -52,22 +52,22 @@ def _height_for(message: str, width: int, base: int) -> int:
     return base + 20 * min(lines, 18)
 
 
-def show_error(manager: pygame_gui.UIManager, title: str, message: str) -> UIMessageWindow:
-    """A modal error message with a Dismiss button (Enter or Esc closes it)."""
-    width = 560
+def _message_window(manager: pygame_gui.UIManager, title: str, message: str, width: int,
+                    object_id: str) -> UIMessageWindow:
     rect = _centred(manager, (width, _height_for(message, width, 130)))
     window = UIMessageWindow(rect, markup(message), manager, window_title=title,
-                             object_id=ObjectID("#error_window", "@dialog"))
+                             object_id=ObjectID(object_id, "@dialog"))
     return _modal(window)
+
+
+def show_error(manager: pygame_gui.UIManager, title: str, message: str) -> UIMessageWindow:
+    """A modal error message with a Dismiss button (Enter or Esc closes it)."""
+    return _message_window(manager, title, message, 560, "#error_window")
 
 
 def show_message(manager: pygame_gui.UIManager, title: str, message: str) -> UIMessageWindow:
     """A modal information message (same as an error, without the error styling)."""
-    width = 520
-    rect = _centred(manager, (width, _height_for(message, width, 130)))
-    window = UIMessageWindow(rect, markup(message), manager, window_title=title,
-                             object_id=ObjectID("#message_window", "@dialog"))
-    return _modal(window)
+    return _message_window(manager, title, message, 520, "#message_window")
 
 
 class ConfirmDialog(UIConfirmationDialog):

@@ -167,24 +167,20 @@ class MenuScreen(Screen):
         label_w = 0
         if compact:  # a label to the left of each field
             label_w = 96
-            UILabel(pygame.Rect(16, y + 5, label_w, 24), "OPPONENT", ui, container=right,
-                    object_id=ObjectID("#opponent_heading", "@heading"))
-        else:
-            UILabel(pygame.Rect(16, y, inner, 24), "COMPUTER OPPONENT", ui, container=right,
-                    object_id=ObjectID("#opponent_heading", "@heading"))
-            y += 30
+
+        def heading(text: str, oid: str, y: int, dy: int) -> int:
+            """A field's heading: left of the field when compact (returns y), else above it."""
+            rect = pygame.Rect(16, y + dy, label_w, 24) if compact else pygame.Rect(16, y, inner, 24)
+            UILabel(rect, text, ui, container=right, object_id=ObjectID(oid, "@heading"))
+            return y if compact else y + 30
+
+        y = heading("OPPONENT" if compact else "COMPUTER OPPONENT", "#opponent_heading", y, 5)
         options = [self._profile_label(p) for p in PROFILES]
         self.opponent_menu = UIDropDownMenu(options, self._profile_label(self.opponent),
                                             pygame.Rect(16 + label_w, y, inner - label_w, 34), ui, container=right,
                                             object_id=ObjectID("#opponent", None))
         y += 34 + (8 if compact else 16)
-        if compact:
-            UILabel(pygame.Rect(16, y + 6, label_w, 24), "SEED", ui, container=right,
-                    object_id=ObjectID("#seed_heading", "@heading"))
-        else:
-            UILabel(pygame.Rect(16, y, inner, 24), "SEED", ui, container=right,
-                    object_id=ObjectID("#seed_heading", "@heading"))
-            y += 30
+        y = heading("SEED", "#seed_heading", y, 6)
         self.seed_entry = UITextEntryLine(pygame.Rect(16 + label_w, y, inner - label_w - 110, 36), ui,
                                           container=right, object_id=ObjectID("#seed", None),
                                           initial_text=self.seed_text)
