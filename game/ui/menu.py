@@ -249,10 +249,18 @@ class MenuScreen(Screen):
             parse_seed(text)
         except ValueError as exc:
             self.seed_hint.change_object_id(ObjectID("#seed_hint", "@warning"))
-            self.seed_hint.set_text(str(exc))
+            self._set_hint(str(exc), "Not a valid seed.")
             return
         self.seed_hint.change_object_id(ObjectID("#seed_hint", "@small"))
-        self.seed_hint.set_text("The same seed and the same orders give the same game.")
+        self._set_hint("The same seed and the same orders give the same game.", "Same seed, same orders: same game.")
+
+    def _set_hint(self, text: str, short: str) -> None:
+        """The seed hint, or its short form where the long one does not fit the column (a narrow
+        window); the long form stays in the tooltip."""
+        font = self.seed_hint.font
+        fits = font is None or font.get_rect(text).width <= self.seed_hint.rect.width - 4
+        self.seed_hint.set_text(text if fits else short)
+        self.seed_hint.set_tooltip(None if fits else text)
 
     # -- input ------------------------------------------------------------------------------------
 
