@@ -160,3 +160,24 @@ def test_a_whole_game_runs_to_a_verdict(ctx):
     play_game(game, {s: RandomPlayer(seed=k, end_bias=0.6) for k, s in enumerate(ctx.sides)})
     assert game.over and game.state.turn == ctx.turns or game.state.result["reason"] == "sudden death"
     assert game.state.result["explanation"]
+
+
+def test_the_sea_lanes_variant_keeps_the_sea_open_through_leyte():
+    """The blockade what-if: with the sea open all year, Leyte still stops the new division but
+    not the ports, the drafts by sea or the November replacement drafts (the base closes all)."""
+    from game.rules.actions import EndPhase
+    states = {}
+    for path in (BASE, ROOT / "scenarios" / "whatif_sea_lanes_open.yaml"):
+        ctx = load_context(path)
+        game = Game.new(ctx, 0)
+        while not game.over and ctx.turn_date(game.state.turn) < dt.date(1944, 11, 27):
+            game.apply(EndPhase())
+        assert "leyte_gulf" in game.state.fired
+        states[path.stem] = game.state
+    base, sea = states["ichigo_1944"], states["whatif_sea_lanes_open"]
+    assert base.sea_lanes["japan"] is False and sea.sea_lanes["japan"] is True
+    assert base.replacement_factor["japan"] == 0.4 and sea.replacement_factor["japan"] == 1.0
+    assert sea.supply_range_factor["japan"] > base.supply_range_factor["japan"]
+    for draft in ("jp_draft_11a", "jp_draft_23a"):
+        assert draft not in base.units and draft in sea.units
+    assert "jp_new_div_1945" not in base.units and "jp_new_div_1945" not in sea.units
