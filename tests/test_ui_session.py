@@ -215,12 +215,18 @@ def test_broken_saves_raise_input_error_with_a_clear_message(henan, tmp_path):
         Session.load(other)
 
 
-def test_a_save_of_a_foreign_or_changed_scenario_is_refused(tmp_path):
+def saved_duel(tmp_path):
+    """A hotseat duel with one move played, saved: (context, session, save path)."""
     ctx = duel(tmp_path)
     s = Session(ctx, 1, {"japan": HUMAN, "china": HUMAN}, autosave=False)
     s.apply(Move("jp", (2, 1)))
     path = tmp_path / "duel.json"
     s.save(path)
+    return ctx, s, path
+
+
+def test_a_save_of_a_foreign_or_changed_scenario_is_refused(tmp_path):
+    ctx, s, path = saved_duel(tmp_path)
     assert Session.load(path, autosave=False).actions == s.actions
     scenario = Path(ctx.path)
     scenario.write_text(scenario.read_text().replace("name: JP", "name: JP changed"), encoding="utf-8")
@@ -232,11 +238,7 @@ def test_a_save_of_a_foreign_or_changed_scenario_is_refused(tmp_path):
 
 
 def test_a_save_whose_actions_no_longer_replay_resumes_its_snapshot(tmp_path):
-    ctx = duel(tmp_path)
-    s = Session(ctx, 1, {"japan": HUMAN, "china": HUMAN}, autosave=False)
-    s.apply(Move("jp", (2, 1)))
-    path = tmp_path / "duel.json"
-    s.save(path)
+    _, s, path = saved_duel(tmp_path)
     # rewrite the save as if an older engine had recorded another action (checksum redone)
     from game.rules import saves
 
