@@ -13,7 +13,7 @@ from game.ai import ProfileError, make_player, make_players
 from game.ai.operational import OperationalAI, cost_field
 from game.ai.profile import builtin_profiles, load_profile
 from game.diagnostics import InputError
-from game.rules.actions import Attack, EndPhase, Entrench, Move, RailMove
+from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.players import play_game
@@ -132,6 +132,34 @@ def test_it_entrenches_units_in_contact_that_did_not_move(tmp_path):
         actions.append(player.choose(game, game.legal_actions()))
         game.apply(actions[-1])
     assert Entrench("jp") in actions and isinstance(actions[-1], EndPhase)
+
+
+def _china_phase(ctx):
+    """China's actions in its first phase, played by the default AI."""
+    game = Game.new(ctx, 0)
+    game.apply(EndPhase())
+    player = make_player(ctx, "china", "default", 0)
+    actions = []
+    while not game.over and game.side_to_move() == "china":
+        actions.append(player.choose(game, game.legal_actions()))
+        game.apply(actions[-1])
+    return game, actions
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_defender_evacuates_an_air_base_about_to_fall_but_not_one_it_holds(tmp_path, held):
+    units = [unit("jp", "japan", 2, 1, strength=20000), unit("cn_far", "china", 9, 0, strength=3000)]
+    if held:
+        units.append(unit("cn_field", "china", 4, 1, strength=30000))
+    ctx = world(tmp_path, cols=10, rows=3, units=units, places=[place("field", 4, 1, owner="china", kind="air_base")],
+                air_bases=[{"id": "cn_ab", "place": "field", "side": "china", "range_km": 60}],
+                rules_overrides={"air": {"evacuate_within": 3}},
+                ai={"china": {"role": "defensive", "hold": ["field"] if held else []}})
+    game, actions = _china_phase(ctx)
+    assert (Evacuate("cn_ab") in actions) is not held
+    assert game.state.air_active["cn_ab"] is held
+    if not held:  # after its last sorties: the evacuation is the phase's last order
+        assert actions[-2:] == [Evacuate("cn_ab"), EndPhase()]
 
 
 # -- whole games ---------------------------------------------------------------------------------------

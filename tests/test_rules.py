@@ -15,11 +15,11 @@ import re
 import pytest
 
 from game import hexgrid
-from game.rules.actions import Attack, EndPhase, Move, parse_action
+from game.rules.actions import Attack, EndPhase, Evacuate, Move, parse_action
 from game.rules.combat import loss_of
 from game.rules.engine import IllegalAction, apply, check, legal_actions, preview, score, trace
 from game.rules.movement import make_board
-from game.rules.state import DESTROYED, WITHDRAWN
+from game.rules.state import DESTROYED, WITHDRAWN, GameState
 
 from worlds import (CORRIDOR_7, act, combat_table, day, end_phase, end_turn, forced, hex_index, move_targets, new_game,
                     place, pos, reinf_unit, unit, unit_at, world)
@@ -550,6 +550,69 @@ def test_an_air_base_whose_place_the_enemy_enters_is_destroyed_and_scored(tmp_pa
     assert sc.total == 3 and any("air base" in text for text, _ in sc.items)
 
 
+def evacuation_world(tmp_path, evacuate_within=2):
+    """A Chinese air base at 5,1, a Japanese unit five hexes west of it, a Chinese unit east of it."""
+    air = {"move_cost_factor": 1.5} if evacuate_within is None else {"evacuate_within": evacuate_within}
+    return world(tmp_path, cols=7, rows=3, terrain_rows=CORRIDOR_7,
+                 units=[unit("jp", "japan", 0, 1), unit("cn", "china", 6, 1)],
+                 places=[place("field", 5, 1, owner="china", kind="air_base")],
+                 air_bases=[{"id": "cn_ab", "place": "field", "side": "china", "range_km": 20}],
+                 rules_overrides={"air": air}, victory={"air_base_points": 1, "intact_air_base_points": 2})
+
+
+def test_an_air_base_may_be_evacuated_only_with_the_enemy_near(tmp_path):
+    ctx = evacuation_world(tmp_path)
+    g = new_game(ctx)
+    act(g, "move jp 2,1")
+    end_phase(g)  # China's phase: the enemy is three hexes from the base
+    assert Evacuate("cn_ab") not in list(g.legal_actions())
+    with pytest.raises(IllegalAction, match="enemy unit within 2 hexes"):
+        g.apply(Evacuate("cn_ab"))
+    end_phase(g)
+    act(g, "move jp 3,1")
+    end_phase(g)
+    assert Evacuate("cn_ab") in list(g.legal_actions()) and Evacuate("cn_ab") in g.legal_actions()
+    act(g, "evacuate cn_ab")
+    assert g.state.air_active["cn_ab"] is False and "evacuated" in g.state.log[-1].text
+    assert not make_board(ctx, g.state).interdicted[JP].any()  # its range ring is gone
+    with pytest.raises(IllegalAction, match="not active"):
+        g.apply(Evacuate("cn_ab"))
+    end_phase(g)
+    act(g, "move jp 5,1")  # taken after the evacuation: destroyed, but nothing taken intact
+    assert g.state.air_destroyed == {"cn_ab": "1944-05-01"} and g.state.air_intact == {}
+    assert score(ctx, g.state).total == 1
+
+
+def test_an_air_base_taken_before_evacuation_scores_its_stocks_too(tmp_path):
+    ctx = evacuation_world(tmp_path, evacuate_within=4)
+    g = new_game(ctx)
+    act(g, "move jp 3,1")
+    end_phase(g)
+    assert Evacuate("cn_ab") in list(g.legal_actions())  # China could; it does not
+    end_turn(g)
+    act(g, "move jp 5,1")
+    assert g.state.air_intact == {"cn_ab": "1944-04-24"} and "aircraft and stocks are lost" in g.state.log[-1].text
+    sc = score(ctx, g.state)
+    assert sc.total == 3 and any("before they were evacuated" in text for text, _ in sc.items)
+    # the snapshot round-trips, and a game without an intact capture keeps its old snapshot form
+    back = GameState.from_dict(g.state.to_dict(), ctx)
+    assert back.air_intact == g.state.air_intact and back.state_hash() == g.state.state_hash()
+    assert "air_intact" not in new_game(ctx).state.to_dict()
+
+
+def test_without_the_rule_there_is_no_evacuation(tmp_path):
+    ctx = evacuation_world(tmp_path, evacuate_within=None)
+    g = new_game(ctx)
+    act(g, "move jp 3,1")
+    end_phase(g)
+    assert not any(isinstance(a, Evacuate) for a in g.legal_actions())
+    with pytest.raises(IllegalAction, match="no evacuation"):
+        g.apply(Evacuate("cn_ab"))
+    with pytest.raises(IllegalAction, match="no air base 'nowhere'"):
+        g.apply(Evacuate("nowhere"))
+    assert parse_action("evacuate cn_ab") == Evacuate("cn_ab") and str(Evacuate("cn_ab")) == "evacuate cn_ab"
+
+
 # =============================================================================================
 # 6. famine attrition and peasant disarmament
 
@@ -928,7 +991,7 @@ def test_rail_repair_is_by_side_next_to_working_rail(tmp_path, repair, expected_
                         place("cut_a", 2, 1, owner="japan"), place("cut_b", 5, 1, owner="japan")],
                 railways=[{"id": "line", "path": ["west", (1, 1), "cut_a", (3, 1), (4, 1), "cut_b", "east"],
                            "broken": [{"from": "cut_a", "to": "cut_b"}]}],
-                units=[unit("jp", "japan", 0, 1), unit("cn", "china", 6, 0)],
+                units=[unit("jp", "japan", 0, 1), unit("cn", "china", 6, 1)],
                 rules_overrides={"rail": {"move_cost": {"foot": 0.5, "motor": 0.5}, "repair_per_turn": repair}})
     g = new_game(ctx)
     broken = lambda: int((g.state.rail == 2).sum()) // 2  # noqa: E731  (each hexside is stored twice)

@@ -7,7 +7,11 @@ A phase is planned in rounds, re-reading the state after every action it takes:
    best: distance to its goal (a cost field over the map, with railways), plus a price for
    ending out of own supply and for standing where the enemy could attack at bad odds;
 3. **attacks** by the stacks that have just closed in;
-4. **entrenching** for units in contact or holding a place; then the phase ends.
+4. **entrenching** for units in contact or holding a place;
+5. **evacuating** own air bases about to fall (where the rules allow it: the enemy within two
+   hexes could attack what holds the base at ``evacuate_odds``; an offensive, whose bases lie
+   behind its front, only with an enemy unit next to one), after their last sorties of the
+   phase, so their aircraft and stocks are not taken with them; then the phase ends.
 
 Offensive role (Japan in Ichi-Go): units of each axis take the axis' objectives in order,
 riding the railways (the cost field runs along them); a unit out of supply for
@@ -40,10 +44,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from ..rules.actions import Action, Attack, EndPhase, Entrench, Move, RailMove
+from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
-from ..rules.engine import Game, _can_entrench, _eligible_attacker, corridor_steps, side_to_move, trace
+from ..rules.engine import (Game, _can_entrench, _eligible_attacker, corridor_steps, evacuable, side_to_move,
+                            trace)
 from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
 from ..rules.state import GameState, Unit
 from ..scenario import model
@@ -178,6 +183,9 @@ class OperationalAI:
         for u in sorted(state.side_units(side), key=lambda x: x.id):
             if _can_entrench(ctx, u) and (view.in_contact(u.hex) or u.hex in view.hold_hexes):
                 yield Entrench(u.id)
+        for base_id in evacuable(ctx, state, view.board(), side):
+            if view.base_lost(base_id):
+                yield Evacuate(base_id)
         yield EndPhase()
 
     def _attacks(self, view: _PhaseView) -> Iterator[Attack]:
@@ -298,6 +306,18 @@ class _PhaseView:
             return (h,)
         ring = tuple(j for j in self.ctx.nb_list[h] if j >= 0 and not self.ctx.water[j])
         return ring + (h,)
+
+    def base_lost(self, base_id: str) -> bool:
+        """Whether an own air base is about to fall: the enemy within two hexes could attack what
+        holds it at the profile's `evacuate_odds` (an empty base: any enemy there), so it may be
+        taken in the enemy's next phase. An offensive's bases lie behind its front, where a
+        stray enemy is no threat: it evacuates one only with an enemy unit next to it. The
+        aircraft fly their last sorties this phase; then the base is evacuated, so its stocks are
+        not taken with it."""
+        h = self.ctx.air_bases[base_id].hex
+        if self.pressure[h] <= 0 or (self.offensive and not self.in_contact(h)):
+            return False
+        return self._danger(h, 0.0) >= self.p.evacuate_odds
 
     def _danger(self, h: int, extra_defence: float) -> float:
         """Enemy odds against hex h if the unit joined the stack there."""

@@ -54,6 +54,10 @@ class Profile(BaseModel):
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
     hold_to_the_last: bool = Field(True, description="defensive: garrisons of places to hold never fall back")
+    evacuate_odds: float = Field(1.5, gt=0, description=(
+        "evacuate an own air base (where the rules allow) at the end of the phase when the enemy within two hexes "
+        "could attack what stands on it at these odds or better (an empty base: any enemy there; the offensive "
+        "role: only with an enemy unit next to the base)"))
     priorities: dict[str, float] = Field({}, description="place id -> extra weight for taking or holding it")
 
 

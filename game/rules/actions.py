@@ -7,6 +7,7 @@ the same in a log, a save file and a bug report:
     rail jp_37_div 20,30       strategic rail move along own-held intact rail, away from the enemy
     attack 12,6 from 12,5 13,5 every eligible unit in the listed hexes attacks the target hex
     entrench cn_15_army        dig in (the unit does nothing else this phase)
+    evacuate ab_guilin         demolish and leave an own air base the enemy is closing on
     end                        end this side's operations phase
 
 :func:`parse_action` reads the text back; the engine (:mod:`game.rules.engine`) says which
@@ -68,12 +69,20 @@ class Entrench:
 
 
 @dataclass(frozen=True, order=True)
+class Evacuate:
+    air_base: str
+
+    def __str__(self) -> str:
+        return f"evacuate {self.air_base}"
+
+
+@dataclass(frozen=True, order=True)
 class EndPhase:
     def __str__(self) -> str:
         return "end"
 
 
-Action = Move | RailMove | Attack | Entrench | EndPhase
+Action = Move | RailMove | Attack | Entrench | Evacuate | EndPhase
 
 _HEX = r"(-?\d+),(-?\d+)"
 
@@ -92,12 +101,14 @@ def parse_action(text: str) -> Action:
             return cls(words[1], _parse_hex(words[2]))
         if verb == "entrench" and len(words) == 2:
             return Entrench(words[1])
+        if verb == "evacuate" and len(words) == 2:
+            return Evacuate(words[1])
         if verb == "attack" and len(words) >= 4 and words[2] == "from":
             return Attack(_parse_hex(words[1]), tuple(_parse_hex(w) for w in words[3:]))
     except ValueError as exc:
         raise ValueError(f"'{text}': {exc}") from None
     raise ValueError(f"'{text}' is not an action; expected 'move UNIT C,R', 'rail UNIT C,R', "
-                     "'attack C,R from C,R ...', 'entrench UNIT' or 'end'")
+                     "'attack C,R from C,R ...', 'entrench UNIT', 'evacuate AIR_BASE' or 'end'")
 
 
 def _parse_hex(word: str) -> Hex:

@@ -33,6 +33,7 @@ class AirBaseInfo:
     cover: np.ndarray  # (n,) bool: hexes within range
     support_shift: int
     interdiction: bool
+    approach: np.ndarray | None = None  # (n,) bool: where an enemy unit lets the owner evacuate it
 
 
 class Context:
@@ -121,9 +122,11 @@ class Context:
         self.air_bases: dict[str, AirBaseInfo] = {}
         for b in scenario.air_bases:
             i = self.place_hex[b.place]
-            cover = self.hm.distances_from(i) * km <= b.range_km
-            self.air_bases[b.id] = AirBaseInfo(b.id, self.side_index[b.side], i, cover, b.air_support_shift,
-                                               b.interdiction)
+            dist = self.hm.distances_from(i)
+            evac = rules.air.evacuate_within
+            self.air_bases[b.id] = AirBaseInfo(b.id, self.side_index[b.side], i, dist * km <= b.range_km,
+                                               b.air_support_shift, b.interdiction,
+                                               None if evac is None else dist <= evac)
         self._air_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.regions = {r.id: r for r in scenario.regions}
         self.region_mask = dict(smap.region_masks)

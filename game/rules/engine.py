@@ -26,7 +26,7 @@ from itertools import combinations
 import numpy as np
 
 from ..scenario import model
-from .actions import Action, Attack, EndPhase, Entrench, Move, RailMove
+from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess, loss_of
 from .context import Context
 from .movement import Board, enemy_mask, ladder_step, make_board, movement_allowance, path_to, rail_reach, reach
@@ -109,8 +109,19 @@ def legal_actions(ctx: Context, state: GameState, board: Board | None = None) ->
     for target, groups in _attack_options(ctx, state, board, side):
         for hexes in groups:
             actions.append(Attack(off(target), tuple(off(h) for h in hexes)))
+    actions += [Evacuate(b) for b in evacuable(ctx, state, board, side)]
     actions.append(EndPhase())
     return actions
+
+
+def evacuable(ctx: Context, state: GameState, board: Board, side: int) -> list[str]:
+    """The side's air bases it may evacuate now: active ones with an enemy unit within
+    ``rules.air.evacuate_within`` hexes (none when the rules leave evacuation out)."""
+    if ctx.rules.air.evacuate_within is None:
+        return []
+    enemy = enemy_mask(board, side, "occupied")[: ctx.n]
+    return [b.id for b in ctx.air_bases.values()
+            if b.side == side and state.air_active.get(b.id) and b.approach is not None and enemy[b.approach].any()]
 
 
 class LegalActions(Sequence):
@@ -210,6 +221,19 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
     side = side_to_move(ctx, state)
     side_name = ctx.scenario.meta.sides[side].name
     if isinstance(action, EndPhase):
+        return None
+    if isinstance(action, Evacuate):
+        base = ctx.air_bases.get(action.air_base)
+        if base is None:
+            return f"there is no air base '{action.air_base}'"
+        if base.side != side:
+            return f"the air base {action.air_base} is not {side_name}'s"
+        if not state.air_active.get(base.id):
+            return f"the air base {action.air_base} is not active (already evacuated, destroyed or not yet open)"
+        if action.air_base not in evacuable(ctx, state, board or make_board(ctx, state), side):
+            within = ctx.rules.air.evacuate_within
+            return ("the rules of this scenario have no evacuation" if within is None else
+                    f"an air base is evacuated only with an enemy unit within {within} hexes of it")
         return None
     if isinstance(action, (Move, RailMove, Entrench)):
         u = state.units.get(action.unit)
@@ -331,6 +355,10 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
         u.mp, u.moved, u.attacked = 0.0, True, True
     elif isinstance(action, Attack):
         _do_attack(ctx, state, action)
+    elif isinstance(action, Evacuate):
+        state.air_active[action.air_base] = False
+        where = ctx.hex_name(ctx.air_bases[action.air_base].hex)
+        _log(ctx, state, "air", f"the air base at {where} is evacuated, its runways and stocks demolished")
     elif isinstance(action, EndPhase):
         _end_phase(ctx, state)
     if state.phase == "operations" and not isinstance(action, EndPhase):
@@ -546,8 +574,12 @@ def _take_hex(ctx: Context, state: GameState, i: int, side: int) -> None:
         for base_id, base in ctx.air_bases.items():
             if base.hex == i and base.side != side and base_id not in state.air_destroyed:
                 state.air_destroyed[base_id] = state.date.isoformat()
+                intact = bool(state.air_active.get(base_id))
+                if intact:
+                    state.air_intact[base_id] = state.date.isoformat()
                 state.air_active[base_id] = False
-                _log(ctx, state, "air", f"the air base at {place.name} is destroyed")
+                _log(ctx, state, "air", f"the air base at {place.name} is destroyed"
+                     + (", taken before it could be evacuated: its aircraft and stocks are lost" if intact else ""))
         for sd in ctx.scenario.victory.sudden_death:
             if sd.place == pid and sd.captured_by == ctx.sides[side] and state.phase != "over":
                 _finish(ctx, state, sudden=sd)
@@ -951,6 +983,13 @@ def score(ctx: Context, state: GameState) -> Score:
     destroyed = [b for b in state.air_destroyed if ctx.air_bases[b].side != me]
     if v.air_base_points and destroyed:
         items.append((f"{len(destroyed)} enemy air base(s) destroyed", v.air_base_points * len(destroyed)))
+    if v.intact_air_base_points:
+        theirs = sum(ctx.air_bases[b].side != me for b in state.air_intact)
+        ours = len(state.air_intact) - theirs
+        if theirs:
+            items.append((f"{theirs} enemy air base(s) taken before they were evacuated", v.intact_air_base_points * theirs))
+        if ours:
+            items.append((f"{ours} own air base(s) lost before they were evacuated", -v.intact_air_base_points * ours))
     enemy_lost = sum(state.total_losses(s) for s in ctx.sides if ctx.side_index[s] != me)
     if v.enemy_losses_per_point and enemy_lost:
         items.append((f"enemy losses {enemy_lost:,}", enemy_lost / v.enemy_losses_per_point))

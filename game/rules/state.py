@@ -85,6 +85,7 @@ class GameState:
     owner: dict[str, int]  # place id -> side index holding it now
     replaced: dict[str, int] = field(default_factory=dict)  # side id -> men returned by replacements
     waiting: list[list[str]] = field(default_factory=list)  # event reinforcements (unit ids) not yet landed
+    air_intact: dict[str, str] = field(default_factory=dict)  # air base id -> ISO date taken while active
     corridor_opened: str | None = None
     corridor_open: bool = False
     result: dict[str, Any] | None = None
@@ -102,7 +103,7 @@ class GameState:
         new.control = self.control.copy()
         new.rail = self.rail.copy()
         for name in ("regions_active", "air_active", "air_destroyed", "sea_lanes", "supply_range_factor",
-                     "replacement_factor", "tracks", "fired", "owner", "replaced"):
+                     "replacement_factor", "tracks", "fired", "owner", "replaced", "air_intact"):
             setattr(new, name, dict(getattr(self, name)))
         new.reinforcements_stopped = list(self.reinforcements_stopped)
         new.arrived = list(self.arrived)
@@ -145,6 +146,8 @@ class GameState:
             "owner": self.owner,
             "replaced": self.replaced,
             "waiting": self.waiting,
+            # only when there is one: the snapshots (and hashes) of games without stay as they were
+            **({"air_intact": self.air_intact} if self.air_intact else {}),
             "corridor_opened": self.corridor_opened,
             "corridor_open": self.corridor_open,
             "result": self.result,
@@ -180,6 +183,7 @@ class GameState:
             owner={k: int(v) for k, v in data["owner"].items()},
             replaced={k: int(v) for k, v in data["replaced"].items()},
             waiting=[list(w) for w in data["waiting"]],
+            air_intact={k: str(v) for k, v in data.get("air_intact", {}).items()},
             corridor_opened=data["corridor_opened"], corridor_open=bool(data["corridor_open"]),
             result=data["result"], log=[LogEntry(**e) for e in data["log"]],
             actions_taken=int(data["actions_taken"]),

@@ -373,6 +373,9 @@ class StackingRules(Strict):
 class AirRules(Strict):
     move_cost_factor: float = Field(1.5, ge=1, le=10, description="movement cost multiplier for enemy units "
                                                                   "inside an active air base's range")
+    evacuate_within: int | None = Field(None, ge=0, le=50, description=(
+        "a side may evacuate (demolish and leave) an own active air base once an enemy unit is within this "
+        "many hexes of it; absent: no evacuation"))
 
 
 class Quality(Strict):
@@ -659,6 +662,9 @@ class Victory(Strict):
     corridor: Corridor | None = None
     objectives: list[Objective] = []
     air_base_points: int = Field(0, ge=0, le=1000, description="score_side points per enemy air base destroyed")
+    intact_air_base_points: int = Field(0, ge=0, le=1000, description=(
+        "score_side points, on top of air_base_points, per enemy air base taken while still active (its aircraft "
+        "and stocks lost with it), and the same taken off per own base taken so"))
     enemy_losses_per_point: int | None = Field(None, gt=0)
     own_losses_per_point: int | None = Field(None, gt=0)
     track_points: dict[Id, float] = Field({}, description="points per unit of a track at the end")
