@@ -304,6 +304,27 @@ def test_session_played_by_clicks_equals_the_same_actions_applied_directly():
     finish(app)
 
 
+def test_an_air_base_hex_shows_an_evacuate_button_and_v_evacuates_it():
+    """Xinxiang's field has Chinese units within three hexes on the first turn: its hex shows an
+    Evacuate button, V evacuates it; elsewhere V only explains."""
+    app, screen = start({"japan": HUMAN, "china": HUMAN})
+    game = screen.session.game
+    base = game.ctx.air_bases["jab_xinxiang"]
+    far = game.state.units["jp_37_div"].hex
+    click(app, on_screen(screen, far))
+    key(app, pygame.K_v)
+    assert game.state.air_active["jab_xinxiang"] and "can be evacuated" in screen.orders.message
+    click(app, on_screen(screen, base.hex))
+    app.step()
+    button = next(b for b in screen._buttons if b.name == "evacuate")
+    assert button.enabled
+    key(app, pygame.K_v)
+    assert not game.state.air_active["jab_xinxiang"] and str(screen.session.actions[-1]) == "evacuate jab_xinxiang"
+    app.step()
+    assert not any(b.name == "evacuate" for b in screen._buttons)
+    finish(app)
+
+
 def test_drag_pans_wheel_zooms_towards_the_cursor_and_the_minimap_jumps():
     app, screen = start({"japan": HUMAN, "china": "default"})
     game = screen.session.game

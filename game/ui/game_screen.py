@@ -242,6 +242,8 @@ class GameScreen(Screen):
             self._end_phase()
         elif k == pygame.K_t:
             self._apply_orders(o.entrench())
+        elif k == pygame.K_v:
+            self._apply_orders(o.evacuate())
         elif k == pygame.K_u or (k == pygame.K_z and ctrl):
             if o.undo():
                 self._changed()
@@ -367,6 +369,8 @@ class GameScreen(Screen):
                 self._changed()
         elif name == "entrench":
             self._apply_orders(o.entrench())
+        elif name == "evacuate":
+            self._apply_orders(o.evacuate())
         elif name == "end_phase":
             self._end_phase()
         elif name == "confirm_attack":
@@ -790,15 +794,20 @@ class GameScreen(Screen):
         s, o = self.session, self.orders
         if s.human_to_move:
             entrench_ok = o.primary is not None and Entrench(o.primary.id) in o.legal
-            row = [Button("undo", "Undo (U)", enabled=s.can_undo()),
-                   Button("entrench", "Dig in (T)", enabled=entrench_ok),
-                   Button("end_phase", "End phase (E)", enabled=o.pending is None)]
+            orders = [("undo", "Undo", "U", s.can_undo()), ("entrench", "Dig in", "T", entrench_ok),
+                      ("end_phase", "End phase", "E", o.pending is None)]
+            if o.evacuation() is not None:  # the hex shown holds an own air base the enemy is closing on
+                orders.insert(2, ("evacuate", "Evacuate", "V", True))
+            # the key beside each label while there is room, else in the tooltip
+            row = [Button(name, label if len(orders) > 3 else f"{label} ({k})", enabled=ok, tip=f"Key: {k}")
+                   for name, label, k, ok in orders]
         elif not self.game.over:
             row = [Button("speed", f"Speed: {SPEEDS[GameScreen.speed][0]} (F)"),
                    Button("skip", "Skip (Space)", enabled=not self._skip_phase)]
         else:
             row = []
-        panels.layout_row(row, self.actions_rect, weights=[0.9, 0.9, 1.2] if len(row) == 3 else None)
+        weights = {3: [0.9, 0.9, 1.2], 4: [0.8, 0.8, 1.0, 1.1]}.get(len(row))
+        panels.layout_row(row, self.actions_rect, weights=weights)
         for b in row:
             b.draw(surface, self.mouse, 13)
         self._buttons += row

@@ -26,6 +26,7 @@ CONTROLS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Enter", "confirm the attack; with nothing pending, end the phase"),
         ("E", "end your operations phase"),
         ("T", "entrench the selected unit (it does nothing else this phase)"),
+        ("V", "evacuate the own air base in the hex shown, once the enemy is near it"),
         ("N", "select the next unit that can still move"),
         ("U  /  Ctrl+Z", "undo (until a combat result is revealed)"),
         ("Esc", "cancel / clear the selection / pause menu"),

@@ -41,7 +41,7 @@ from typing import Protocol
 import numpy as np
 
 from ..rules import engine
-from ..rules.actions import Action, Attack, EndPhase, Entrench, Move, RailMove
+from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import Assessment
 from ..rules.engine import Game, LegalActions
 from ..rules.movement import enemy_mask, path_to, rail_reach, reach
@@ -434,6 +434,27 @@ class Orders:
             return None
         return self._apply(action)
 
+    def evacuation(self) -> Evacuate | None:
+        """The evacuation of the own air base in the hex the panel shows, when the rules allow it
+        now (an enemy unit near the base); None otherwise."""
+        if self.inspected is None or not self.can_act or self.pending is not None:
+            return None
+        ctx, state = self.game.ctx, self.game.state
+        for base_id in engine.evacuable(ctx, state, self.legal.board, self.side):
+            if ctx.air_bases[base_id].hex == self.inspected:
+                return Evacuate(base_id)
+        return None
+
+    def evacuate(self) -> Action | None:
+        """Evacuate (demolish and leave) the own air base in the hex the panel shows."""
+        self.sync()
+        action = self.evacuation()
+        if action is None:
+            if self.can_act:
+                self.message = "No air base of yours in this hex can be evacuated now (only with the enemy near it)"
+            return None
+        return self._apply(action)
+
     def end_phase(self) -> Action | None:
         """End the side's operations phase (not while an attack waits for confirmation)."""
         self.sync()
@@ -482,6 +503,8 @@ class Orders:
         if isinstance(action, Entrench):
             u = self.game.state.units.get(action.unit)
             return f"{u.name if u is not None else action.unit} digs in"
+        if isinstance(action, Evacuate):
+            return f"The air base at {ctx.hex_name(ctx.air_bases[action.air_base].hex)} is evacuated"
         if isinstance(action, EndPhase):
             return "Phase ended"
         return str(action)
