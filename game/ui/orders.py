@@ -101,6 +101,7 @@ class Orders:
         # derived from the state and the selection, rebuilt by _rebuild()
         self._key: tuple | None = None
         self._legal: LegalActions | None = None
+        self._evacuable: dict[int, str] | None = None  # base hex -> own base evacuable now (built on first need)
         self.reach: dict[int, float] = {}  # legal Move destinations of the primary unit -> cost
         self._through: dict[int, tuple[float, int]] = {}  # reach(through=True), to rebuild paths
         self.rail: dict[int, int] = {}  # legal RailMove destinations -> previous hex on the rail
@@ -153,6 +154,7 @@ class Orders:
             return False
         self._key = key
         self._legal = self.game.legal_actions()
+        self._evacuable = None
         self._previews.clear()
         if self.pending is not None and self.pending not in self._legal:
             self.pending, self.pending_assessment = None, None
@@ -439,11 +441,13 @@ class Orders:
         now (an enemy unit near the base); None otherwise."""
         if self.inspected is None or not self.can_act or self.pending is not None:
             return None
-        ctx, state = self.game.ctx, self.game.state
-        for base_id in engine.evacuable(ctx, state, self.legal.board, self.side):
-            if ctx.air_bases[base_id].hex == self.inspected:
-                return Evacuate(base_id)
-        return None
+        legal = self.legal  # syncs: the cache below is per state (the panel asks every frame)
+        if self._evacuable is None:
+            ctx = self.game.ctx
+            self._evacuable = {ctx.air_bases[b].hex: b
+                               for b in engine.evacuable(ctx, self.game.state, legal.board, self.side)}
+        base_id = self._evacuable.get(self.inspected)
+        return Evacuate(base_id) if base_id is not None else None
 
     def evacuate(self) -> Action | None:
         """Evacuate (demolish and leave) the own air base in the hex the panel shows."""
