@@ -13,7 +13,8 @@ from worlds import unit, world
 
 from game.rules import engine
 from game.rules.actions import Attack, Move
-from game.ui.app import App
+from game.ui.app import MIN_SIZE, App
+from game.ui import panels
 from game.ui.game_screen import GameScreen
 from game.ui.help import CONTROLS
 from game.ui.mapview import OVERLAYS
@@ -32,9 +33,9 @@ def saves(tmp_path, monkeypatch):
     yield folder
 
 
-def start(players: dict[str, str], scenario=ICHIGO, seed: int = 1) -> tuple[App, GameScreen]:
+def start(players: dict[str, str], scenario=ICHIGO, seed: int = 1, **window) -> tuple[App, GameScreen]:
     """A window on a new game (through App.new_game), the opening popups dismissed."""
-    app = App(scenario_dir=ROOT / "scenarios")
+    app = App(scenario_dir=ROOT / "scenarios", **window)
     app.new_game(scenario, seed, players)
     screen = app.screen
     assert isinstance(screen, GameScreen), app.last_error
@@ -236,6 +237,36 @@ def test_help_overlay_opens_with_f1_and_question_mark():
     finish(app)
 
 
+def test_help_overlay_scrolls_in_a_small_window():
+    """At the smallest window the list is one column taller than the map: the wheel and the keys
+    scroll it to its last line (the wheel does not close it), Home goes back, a click closes."""
+    app, screen = start({"japan": HUMAN, "china": "default"}, size=MIN_SIZE)
+    zoom = screen.mapview.zoom
+    key(app, pygame.K_F1)
+    help_ = screen.help
+    assert help_.visible and help_.max_scroll > 0 and help_.scroll == 0
+    centre = screen.map_rect.center
+    post(pygame.MOUSEWHEEL, x=0, y=-1, flipped=False, precise_x=0.0, precise_y=-1.0)
+    post(pygame.MOUSEBUTTONDOWN, pos=centre, button=5)
+    post(pygame.MOUSEBUTTONUP, pos=centre, button=5)
+    app.step()
+    assert help_.visible and help_.scroll == help_.STEP
+    assert screen.mapview.zoom == zoom  # the map under the help does not zoom
+    key(app, pygame.K_END)
+    assert help_.scroll == help_.max_scroll
+    key(app, pygame.K_DOWN)
+    assert help_.scroll == help_.max_scroll  # clamped at the end
+    key(app, pygame.K_HOME)
+    assert help_.scroll == 0
+    key(app, pygame.K_PAGEDOWN)
+    assert 0 < help_.scroll <= help_.max_scroll
+    click(app, centre)
+    assert not help_.visible
+    key(app, pygame.K_F1)
+    assert help_.visible and help_.scroll == 0  # opens at the top again
+    finish(app)
+
+
 def test_escape_opens_the_pause_menu_and_resume_closes_it():
     app, screen = start({"japan": HUMAN, "china": "default"})
     key(app, pygame.K_ESCAPE)
@@ -318,10 +349,13 @@ def test_an_air_base_hex_shows_an_evacuate_button_and_v_evacuates_it():
     app.step()
     button = next(b for b in screen._buttons if b.name == "evacuate")
     assert button.enabled
+    assert panels.air_base_lines(game.ctx, game.state, base.hex) == ["Air base of Japan (350 km): active"]
     key(app, pygame.K_v)
     assert not game.state.air_active["jab_xinxiang"] and str(screen.session.actions[-1]) == "evacuate jab_xinxiang"
     app.step()
     assert not any(b.name == "evacuate" for b in screen._buttons)
+    # the hex panel and the tooltip say what became of it
+    assert "Air base of Japan (350 km): out of action" in screen.mapview.tooltip(game, base.hex)
     finish(app)
 
 

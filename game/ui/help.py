@@ -2,7 +2,8 @@
 
 :data:`CONTROLS` is the one list of the game screen's controls, kept next to the key handling
 of :mod:`game.ui.game_screen` (change both together). F1 or ? opens it; F1, ? or Esc closes it,
-and so does a click.
+and so does a click. Where the window is too small for the whole list (one column under 820
+pixels of width), the wheel, the arrow keys, Page Up/Down, Home and End scroll it.
 """
 
 from __future__ import annotations
@@ -52,27 +53,49 @@ CONTROLS: list[tuple[str, list[tuple[str, str]]]] = [
 class HelpOverlay:
     """The help panel; ``visible`` while open."""
 
+    #: pixels one wheel notch or arrow key scrolls
+    STEP = 36
+
     def __init__(self) -> None:
         self.visible = False
+        self.scroll = 0       # pixels of the list scrolled off the top
+        self.max_scroll = 0   # set by draw: how much of the list does not fit
+        self._page = 0        # set by draw: the visible height of the list
 
     def toggle(self) -> None:
         self.visible = not self.visible
+        self.scroll = 0
+
+    def _scroll_by(self, dy: int) -> None:
+        self.scroll = max(0, min(self.max_scroll, self.scroll + dy))
 
     def handle_event(self, event: pygame.event.Event) -> bool:
-        """Open/close keys; while open it takes every key and click (True: consumed)."""
+        """Open/close keys; while open it takes every key, click and wheel turn (True: consumed)."""
         if event.type == pygame.KEYDOWN:
             opener = event.key == pygame.K_F1 or getattr(event, "unicode", "") == "?"
             if opener:
                 self.toggle()
                 return True
             if self.visible:
+                page = max(self.STEP, self._page)
+                moves = {pygame.K_DOWN: self.STEP, pygame.K_UP: -self.STEP, pygame.K_PAGEDOWN: page,
+                         pygame.K_PAGEUP: -page, pygame.K_END: self.max_scroll, pygame.K_HOME: -self.scroll}
                 if event.key == pygame.K_ESCAPE:
                     self.visible = False
+                elif event.key in moves:
+                    self._scroll_by(moves[event.key])
                 return True
-        if self.visible and event.type == pygame.MOUSEBUTTONDOWN:
+        if not self.visible:
+            return False
+        if event.type == pygame.MOUSEWHEEL:
+            self._scroll_by(-event.y * self.STEP)
+            return True
+        if event.type == pygame.MOUSEBUTTONDOWN:
+            if event.button in (4, 5):  # the wheel's legacy button events: scrolled above
+                return True
             self.visible = False
             return True
-        return False
+        return event.type == pygame.MOUSEBUTTONUP
 
     def draw(self, surface: pygame.Surface, area: pygame.Rect) -> None:
         if not self.visible:
@@ -106,11 +129,15 @@ class HelpOverlay:
         draw_card(surface, rect, bg=(30, 32, 40))
         text(surface, "Controls", (rect.x + 20, rect.y + 14), 20, TEXT, bold=True)
         text(surface, "F1, ? or Esc closes", (rect.right - 20, rect.y + 18), 13, DIM, align="right")
+        body = pygame.Rect(rect.x + 4, rect.y + 46, rect.width - 8, rect.height - 50)
+        self._page = body.height - 40
+        self.max_scroll = max(0, body_h + 80 - rect.height)
+        self.scroll = min(self.scroll, self.max_scroll)
         clip = surface.get_clip()
-        surface.set_clip(rect.inflate(-4, -4))
+        surface.set_clip(body)
         for c, sections in enumerate(columns):
             x = rect.x + 20 + c * (col_w + gap)
-            y = rect.y + 52
+            y = rect.y + 52 - self.scroll
             for title, rows in sections:
                 text(surface, title, (x, y), 15, ACCENT, bold=True)
                 y += 26
@@ -122,3 +149,9 @@ class HelpOverlay:
                     y += 4
                 y += 10
         surface.set_clip(clip)
+        if self.max_scroll:  # say that there is more, and where
+            hint = ("more below: wheel or arrow keys" if self.scroll < self.max_scroll
+                    else "the end: wheel or arrow keys scroll back")
+            strip = pygame.Rect(rect.x + 4, rect.bottom - 24, rect.width - 8, 20)
+            surface.fill((30, 32, 40), strip)
+            text(surface, hint, (rect.right - 20, rect.bottom - 22), 13, ACCENT, align="right")

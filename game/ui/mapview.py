@@ -39,7 +39,7 @@ from ..hexgrid import Layout
 from ..rules import engine, movement
 from ..rules.state import ACTIVE
 from ..scenario.build import EDGE_BROKEN, EDGE_INTACT
-from . import counters, palette
+from . import counters, palette, panels
 from .palette import Colour
 from .relief import Relief, load_relief
 
@@ -1305,11 +1305,7 @@ class MapView:
                 if o.place == pid:
                     extra.append(f"objective of {self._side_name(ctx.side_index[o.side])}, {o.points} pt")
             lines.append(f"{p.name} ({', '.join(extra)})")
-        for bid, base in ctx.air_bases.items():
-            if base.hex == i:
-                status = ("destroyed " + state.air_destroyed[bid]) if bid in state.air_destroyed else \
-                    "active" if state.air_active.get(bid) else "not active"
-                lines.append(f"Air base of {self._side_name(base.side)}: {status}")
+        lines += panels.air_base_lines(ctx, state, i)
         if not t.water:
             holder = int(state.control[i])
             lines.append(f"Held by {self._side_name(holder)}" if holder >= 0 else "Held by nobody")

@@ -127,6 +127,23 @@ def side_name(ctx: Context, side: int) -> str:
     return ctx.scenario.meta.sides[side].name
 
 
+def air_base_lines(ctx: Context, state: GameState, hex_index: int) -> list[str]:
+    """The air bases in a hex, a line each: whose, its range, and what became of it."""
+    lines = []
+    for bid, base in ctx.air_bases.items():
+        if base.hex != hex_index:
+            continue
+        spec = next(b for b in ctx.scenario.air_bases if b.id == bid)
+        if bid in state.air_destroyed:
+            status = f"destroyed {state.air_destroyed[bid]}"
+            if bid in state.air_intact:
+                status += ", taken intact"
+        else:
+            status = "active" if state.air_active.get(bid) else "out of action"
+        lines.append(f"Air base of {side_name(ctx, base.side)} ({spec.range_km:g} km): {status}")
+    return lines
+
+
 def men(n: float) -> str:
     """Men as people read them: 3,300 or 12.5k."""
     n = round(n)
@@ -328,6 +345,9 @@ def draw_units_panel(surface: pygame.Surface, rect: pygame.Rect, game: Game, hex
                if active and ctx.region_mask[rid][hex_index]]
     if regions:
         text(surface, fit(", ".join(regions), 13, w), (x, y), 13, (220, 150, 110))
+        y += 17
+    for line in air_base_lines(ctx, state, hex_index):
+        text(surface, fit(line, 13, w), (x, y), 13, KIND_COLOURS["air"])
         y += 17
     y += 4
     if not units:
