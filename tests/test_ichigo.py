@@ -181,3 +181,25 @@ def test_the_sea_lanes_variant_keeps_the_sea_open_through_leyte():
     for draft in ("jp_draft_11a", "jp_draft_23a"):
         assert draft not in base.units and draft in sea.units
     assert "jp_new_div_1945" not in base.units and "jp_new_div_1945" not in sea.units
+
+
+def test_the_sea_lanes_variant_fuels_the_5th_air_army():
+    """Fuel by sea: Hankou and Canton reach further, and the forward field at Hengyang opens the
+    phase the Japanese take the airfield (played by the default AIs, which take it by August)."""
+    from game.ai import make_players
+    base_ctx, ctx = load_context(BASE), load_context(ROOT / "scenarios" / "whatif_sea_lanes_open.yaml")
+    for bid in ("jab_hankou", "jab_canton"):
+        assert ctx.air_bases[bid].cover.sum() > base_ctx.air_bases[bid].cover.sum()
+    assert "jab_hengyang" not in base_ctx.air_bases
+    field = ctx.air_bases["jab_hengyang"]
+    assert field.hex == ctx.place_hex["hengyang_airfield"] and field.side == ctx.side_index["japan"]
+    game = Game.new(ctx, 1000)
+    assert game.state.air_active["jab_hengyang"] is False
+    players = make_players(ctx, {}, 1000)
+    japan = ctx.side_index["japan"]
+    while game.state.owner.get("hengyang_airfield") != japan:
+        assert ctx.turn_date(game.state.turn) < dt.date(1944, 9, 1), "the AI did not take Hengyang airfield"
+        assert not game.state.air_active["jab_hengyang"]
+        game.apply(players[game.side_to_move()].choose(game, game.legal_actions()))
+    assert game.state.air_active["jab_hengyang"] and "jp_air_forward_hengyang" in game.state.fired
+    assert "ab_hengyang" in game.state.air_destroyed  # the Chinese base there is gone
