@@ -50,7 +50,7 @@ from ..rules.context import Context
 from ..rules.engine import (Game, _can_entrench, _eligible_attacker, corridor_steps, evacuable, side_to_move,
                             trace)
 from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
-from ..rules.state import GameState, Unit
+from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import model
 from .profile import Profile
 
@@ -224,6 +224,7 @@ class _PhaseView:
         self._gaps: tuple[int, ...] | None = None
         self._route: tuple[int, ...] | None = None
         self._board_key, self._board = state.actions_taken, board
+        self._stacks_key, self._stacks = -1, {}
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
         self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
@@ -322,8 +323,20 @@ class _PhaseView:
     def _danger(self, h: int, extra_defence: float) -> float:
         """Enemy odds against hex h if the unit joined the stack there."""
         defence = extra_defence + sum(unit_strength(self.ctx, self.state, u, False)
-                                      for u in self.state.units_at(h) if u.side == self.side)
+                                      for u in self._own_stacks().get(h, ()))
         return float(self.pressure[h]) / max(defence, 0.1)
+
+    def _own_stacks(self) -> dict[int, list[Unit]]:
+        """The own units in each hex, in the state's order as units_at lists them (rebuilt only
+        after an action has changed the state: one pass instead of one per hex asked)."""
+        key = self.state.actions_taken
+        if self._stacks_key != key:
+            stacks: dict[int, list[Unit]] = {}
+            for u in self.state.units.values():
+                if u.side == self.side and u.status == ACTIVE:
+                    stacks.setdefault(u.hex, []).append(u)
+            self._stacks_key, self._stacks = key, stacks
+        return self._stacks
 
     # -- moves ---------------------------------------------------------------------------------------
 
