@@ -133,3 +133,32 @@ def test_json_safe_converts_numpy_and_non_finite_values():
     raw = {"a": np.float64("nan"), "b": np.int64(3), "c": (1, 2), "d": np.array([1.5, np.inf]), 4: np.bool_(True)}
     assert json_safe(raw) == {"a": None, "b": 3, "c": [1, 2], "d": [1.5, None], "4": True}
     assert type(json_safe(raw)["b"]) is int
+
+
+def test_many_variants_get_a_histogram_row_each_and_legends_fit():
+    """Side-by-side bars of seven variants cannot be read: from four on, each variant gets a row
+    on shared bins and scale, named on the y axis, and each median mark stays on its row. The
+    legend takes as many columns as fit, so long labels are not cut at the figure's edges."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from game.balance.report import draw_hist, legend_below, new_axes, ridge_span, ridges
+    rng = np.random.default_rng(0)
+    names = [f"whatif_variant_number_{k} (happened in {k}/150)" for k in range(6)]
+    series = [(name, list(rng.normal(k, 1, 50)), [1 / 50] * 50) for k, name in enumerate(names)]
+    series.append(("whatif_never (happened in 0/150)", [], []))
+    assert not ridges(series[:3]) and ridges(series[:4]) and not ridges(series[:3] + series[-1:])
+    fig, (ax,) = new_axes()
+    draw_hist(ax, series)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "whatif_variant_number_0" and labels[-1] == "whatif_never"
+    assert [int(round(y)) for y in ax.get_yticks()] == list(range(6, -1, -1))  # the first on top
+    spans = [ridge_span(series, i) for i in range(len(series))]
+    assert all(0 <= lo < hi <= 1 for lo, hi in spans)
+    assert all(spans[i][0] >= spans[i + 1][1] for i in range(len(spans) - 1))  # rows do not overlap
+    assert ridge_span(series[:2], 0) == (0.0, 1.0)
+    ax.axvline(0, color="black", label="history: 1944-11-11 (1944-11-10 – 1944-11-14), a long label")
+    legend_below(fig, ax)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = fig.legends[0].get_window_extent(canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width

@@ -26,6 +26,8 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, NullLocator  # noqa: E402
 
 from ..atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
@@ -37,6 +39,8 @@ VERDICT_STRENGTH = {"decisive": 2, "marginal": 1}
 SIDE_CMAPS = ("Reds", "Blues", "Greens", "Purples")
 MAX_BINS = 40
 MAX_DATE_TICKS = 10
+RIDGES_FROM = 4                 # this many variants or more: a histogram row per variant
+RIDGE_HEIGHT = 0.9              # the tallest bar of all rows, in rows
 TITLE_WIDTH = 80                # characters per line of a chart title
 SERIES_TITLES = {"front": "Hexes controlled", "supply": "Share of units in supply",
                  "tracks": "Tracks", "losses": "Men lost so far"}
@@ -268,8 +272,19 @@ def legend_below(fig: Figure, ax: Axes) -> None:
     """The legend of `ax` under the plot, where it cannot hide bars or lines."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(labels)), fontsize="small",
-                   frameon=False)
+        fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns(fig, labels),
+                   fontsize="small", frameon=False)
+
+
+def legend_columns(fig: Figure, labels: Sequence[str], most: int = 3) -> int:
+    """As many legend columns (up to `most`) as fit the figure's width with its longest label."""
+    props = FontProperties(size="small")
+    widest = max(_TEXT_PATH.get_text_width_height_descent(label, props, ismath=False)[0] for label in labels)
+    per_column = widest / 72 + 0.7  # inches: the text, its handle and the gaps
+    return max(1, min(most, len(labels), int(fig.get_figwidth() // per_column)))
+
+
+_TEXT_PATH = TextToPath()
 
 
 def colour(i: int) -> str:
@@ -369,19 +384,23 @@ def hist_bins(values: Sequence[float]) -> tuple[np.ndarray, bool]:
 
 def draw_hist(ax: Axes, series: list[tuple[str, list[float], list[float]]],
               empty: str = "it happened in no game") -> list[float] | None:
-    """Side-by-side histogram bars, one colour per variant; series: (name, values, weights).
-    A variant without values stays in the legend. Returns the bin centres worth a tick each
-    (a few discrete bins), else None."""
+    """A histogram per variant, one colour each; series: (name, values, weights). Up to three
+    variants side by side; from RIDGES_FROM on, a row per variant on the same bins and scale
+    (side-by-side bars of many variants cannot be read). A variant without values stays in the
+    legend. Returns the bin centres worth a tick each (a few discrete bins), else None."""
     shown = [(i, name, x, w) for i, (name, x, w) in enumerate(series) if x]
-    percent_axis(ax, "y")
-    ax.set_ylabel("share of games")
     bins, discrete = hist_bins([v for _, _, x, _ in shown for v in x]) if shown else (None, False)
-    if shown:
-        ax.hist([x for _, _, x, _ in shown], bins=bins, weights=[w for _, _, _, w in shown],
-                color=[colour(i) for i, *_ in shown], label=[name for _, name, _, _ in shown], zorder=2)
+    if shown and ridges(series):
+        draw_ridges(ax, series, bins)
     else:
-        ax.text(0.5, 0.6, empty, transform=ax.transAxes, ha="center", va="center", color="grey",
-                fontsize="large", zorder=4, bbox={"facecolor": "white", "edgecolor": "none"})
+        percent_axis(ax, "y")
+        ax.set_ylabel("share of games")
+        if shown:
+            ax.hist([x for _, _, x, _ in shown], bins=bins, weights=[w for _, _, _, w in shown],
+                    color=[colour(i) for i, *_ in shown], label=[name for _, name, _, _ in shown], zorder=2)
+        else:
+            ax.text(0.5, 0.6, empty, transform=ax.transAxes, ha="center", va="center", color="grey",
+                    fontsize="large", zorder=4, bbox={"facecolor": "white", "edgecolor": "none"})
     for i, (name, x, _) in enumerate(series):
         if not x:
             ax.plot([], [], color=colour(i), linewidth=6, label=name)
@@ -389,6 +408,42 @@ def draw_hist(ax: Axes, series: list[tuple[str, list[float], list[float]]],
         return None
     centres = (bins[:-1] + bins[1:]) / 2
     return list(centres) if len(centres) <= MAX_DATE_TICKS else None
+
+
+def ridges(series: Sequence[tuple[str, list[float], list[float]]]) -> bool:
+    """Whether draw_hist gives these series a row each."""
+    return sum(1 for _, x, _ in series if x) >= RIDGES_FROM
+
+
+def draw_ridges(ax: Axes, series: list[tuple[str, list[float], list[float]]], bins: np.ndarray) -> None:
+    """A row per variant, the first at the top, each a filled histogram on the same bins; one
+    scale for all, so the rows compare (the tallest bar is RIDGE_HEIGHT of a row). A variant
+    without values is a bare baseline."""
+    n = len(series)
+    counts = [np.histogram(x, bins=bins, weights=w)[0] if x else None for _, x, w in series]
+    top = max(float(c.max()) for c in counts if c is not None) or 1.0
+    for i, (name, _, _) in enumerate(series):
+        base = n - 1 - i
+        ax.axhline(base, color=colour(i), linewidth=0.8, zorder=2)
+        if counts[i] is not None:
+            ax.stairs(base + counts[i] * (RIDGE_HEIGHT / top), bins, baseline=base, fill=True,
+                      color=colour(i), alpha=0.8, label=name, zorder=2)
+    ax.set_ylim(-0.1, n - 1 + RIDGE_HEIGHT + 0.15)
+    ax.set_yticks([n - 1 - i for i in range(n)],
+                  [textwrap.shorten(name.split(" (")[0].split(":")[0], 28, placeholder="…") for name, _, _ in series],
+                  fontsize="small")
+    ax.set_ylabel(f"share of games (tallest bar {pct(top)})", fontsize="small")
+
+
+def ridge_span(series: Sequence, i: int) -> tuple[float, float]:
+    """(ymin, ymax) as fractions of the axes for marks on series i's row (the whole height when
+    the series are not drawn as rows)."""
+    if not ridges(series):
+        return 0.0, 1.0
+    n = len(series)
+    lo, hi = -0.1, n - 1 + RIDGE_HEIGHT + 0.15
+    base = n - 1 - i
+    return (base - lo) / (hi - lo), (base + RIDGE_HEIGHT - lo) / (hi - lo)
 
 
 def mpl_date(iso: str) -> float:
@@ -470,8 +525,9 @@ def chart_mark(variants: dict[str, dict], mark_id: str) -> Figure:
     for i, m in enumerate(marks.values()):
         median = (m.get("quantiles") or {}).get("median")
         if median is not None and median != NOT_REACHED:
-            ax.axvline(mpl_date(median) if m["is_date"] else median, color=colour(i), linestyle=":",
-                       linewidth=2, zorder=3)
+            ymin, ymax = ridge_span(series, i)
+            ax.axvline(mpl_date(median) if m["is_date"] else median, ymin=ymin, ymax=ymax, color=colour(i),
+                       linestyle=":", linewidth=2, zorder=3)
             medians += 1
     if first["is_date"]:
         date_axis(ax, ticks)
