@@ -645,7 +645,7 @@ def chart_series(variants: dict[str, dict], group: str) -> Figure:
     for ax in axes[len(keys):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)), fontsize="small")
+    fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns(fig, labels, most=6), fontsize="small")
     fig.suptitle(f"{SERIES_TITLES[group]} per turn (line: mean, band: 10–90% of games)")
     return fig
 
