@@ -45,11 +45,12 @@ def duel(tmp_path):
                  combat=combat_table("nr", "dl"))
 
 
-def run_ai(session: Session, timeout: float = 30.0) -> int:
-    """Let the AI worker play until a human is to move or the game ends; returns the actions applied."""
+def run_ai(session: Session, timeout: float = 30.0, until=None) -> int:
+    """Let the AI worker play until a human is to move, the game ends or `until(game)` holds;
+    returns the actions applied."""
     applied = 0
     deadline = time.monotonic() + timeout
-    while not session.game.over and not session.human_to_move:
+    while not session.game.over and not session.human_to_move and not (until and until(session.game)):
         session.start_ai()
         action = session.poll_ai()
         if action is None:
@@ -184,11 +185,7 @@ def test_a_failing_ai_is_reported_once_and_not_asked_again(henan):
 def test_save_and_load_keep_the_state_the_players_and_the_history(henan, tmp_path):
     profiles = {"japan": "default", "china": "default"}
     s = Session(henan, 6, profiles, autosave=False)
-    while s.game.state.turn < 4:
-        s.start_ai()
-        action = s.poll_ai()
-        if action is not None:
-            s.apply(action)
+    run_ai(s, until=lambda g: g.state.turn >= 4)
     s.stop()
     path = tmp_path / "mid.json"
     s.save(path)
@@ -253,11 +250,7 @@ def test_a_save_whose_actions_no_longer_replay_resumes_its_snapshot(tmp_path):
 
 def test_autosave_each_turn_keeps_the_last_three(henan, saves_in_tmp):
     s = Session(henan, 5, {"japan": "simple", "china": "simple"})
-    while s.game.state.turn < 6:
-        s.start_ai()
-        action = s.poll_ai()
-        if action is not None:
-            s.apply(action)
+    run_ai(s, until=lambda g: g.state.turn >= 6)
     s.stop()
     names = sorted(p.name for p in saves_in_tmp.iterdir())
     assert names == ["autosave-turn04.json", "autosave-turn05.json", "autosave-turn06.json", "autosave.json"]
@@ -287,11 +280,7 @@ def test_history_has_one_record_per_finished_turn(henan):
     assert s.history == [] and s.start.turn == 0
     assert s.start.corridor_total == len(corridor_places(henan)) > 2
     for turn in (1, 2, 3):
-        while s.game.state.turn == turn:
-            s.start_ai()
-            action = s.poll_ai()
-            if action is not None:
-                s.apply(action)
+        run_ai(s, until=lambda g, turn=turn: g.state.turn != turn)
         assert [r.turn for r in s.history] == list(range(1, turn + 1))
     s.stop()
     last = s.history[-1]
