@@ -1140,11 +1140,17 @@ class MapView:
     _overlay_supply_own = _overlay_supply
     _overlay_supply_enemy = _overlay_supply
 
-    def _overlay_zoc(self, surf, z, hexes, inside, code, ox, oy) -> None:
+    def _zone(self, surf, z, hexes, inside, code, ox, oy, colour, fill: int, hatch: int, rising: bool,
+              edge: int, width: float) -> None:
+        """A zone (the hexes where code > 0): washed, hatched and outlined in one colour, with
+        those alphas (out of 255) and an outline `width` hex spacings wide."""
         zone = hexes[code[hexes] > 0]
-        self._fill(surf, z, zone, (*palette.ZOC, 36), ox, oy)
-        self._hatch_hexes(surf, z, zone, palette.ZOC, 150, True, ox, oy)
-        self._outline(surf, z, code > 0, inside, ox, oy, (*palette.ZOC, 230), max(2, round(z.spacing * 0.06)))
+        self._fill(surf, z, zone, (*colour, fill), ox, oy)
+        self._hatch_hexes(surf, z, zone, colour, hatch, rising, ox, oy)
+        self._outline(surf, z, code > 0, inside, ox, oy, (*colour, edge), max(2, round(z.spacing * width)))
+
+    def _overlay_zoc(self, surf, z, hexes, inside, code, ox, oy) -> None:
+        self._zone(surf, z, hexes, inside, code, ox, oy, palette.ZOC, 36, 150, True, 230, 0.06)
 
     def _overlay_air(self, surf, z, hexes, inside, code, ox, oy) -> None:
         """Each side's air cover washed and outlined in its colour; the enemy's interdiction over
@@ -1166,10 +1172,7 @@ class MapView:
                           max(2, round(z.spacing * 0.05)))
 
     def _overlay_famine(self, surf, z, hexes, inside, code, ox, oy) -> None:
-        zone = hexes[code[hexes] > 0]
-        self._fill(surf, z, zone, (*palette.FAMINE, 70), ox, oy)
-        self._hatch_hexes(surf, z, zone, palette.FAMINE, 170, False, ox, oy)
-        self._outline(surf, z, code > 0, inside, ox, oy, (*palette.FAMINE, 255), max(2, round(z.spacing * 0.07)))
+        self._zone(surf, z, hexes, inside, code, ox, oy, palette.FAMINE, 70, 170, False, 255, 0.07)
 
     def _overlay_control(self, surf, z, hexes, inside, code, ox, oy) -> None:
         for s in range(len(self.ctx.sides)):
