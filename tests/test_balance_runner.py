@@ -1,4 +1,4 @@
-"""The balance runner (game.balance.runner) and scenario overrides (game.balance.overrides).
+"""The balance runner (game.balance.runner) and scenario overrides (game.scenario.overrides).
 
 The same seeds must give the same records whatever plays them (this process, a process pool, a
 Dask cluster); a game that crashes leaves a crash file whose actions replay from its seed to the
@@ -13,7 +13,7 @@ import pytest
 
 from conftest import EXAMPLE
 from game.balance import runner
-from game.balance.overrides import OverrideError, apply_overrides
+from game.scenario.overrides import OverrideError, apply_overrides
 from game.balance.stats import SPRT
 from game.diagnostics import InputError
 from game.rules.context import load_context

@@ -57,7 +57,7 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None,
                   overrides: typing.Mapping[str, object] | None = None) -> LoadResult:
     """Load, merge and structurally validate a scenario; never raises for bad input.
 
-    `overrides` ({dotted path: value}, see :mod:`game.balance.overrides`) are applied to the
+    `overrides` ({dotted path: value}, see :mod:`game.scenario.overrides`) are applied to the
     merged document before validation; a path that leads nowhere is a diagnostic."""
     path = Path(path)
     result = LoadResult(path=path, shown=str(path))
@@ -73,7 +73,7 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None,
                                      f"(expected keys such as {one_of(model.SECTIONS, 6)})")
         return result
     if overrides:
-        from ..balance.overrides import OverrideError, apply_overrides
+        from .overrides import OverrideError, apply_overrides
         try:
             result.raw = apply_overrides(result.raw, overrides)
         except OverrideError as exc:
@@ -268,15 +268,15 @@ def _item_adapter(name: str) -> TypeAdapter | None:
     return cache[name]
 
 
-def _unwrap_container(annotation: Any) -> Any:
+def unwrap_container(annotation: Any) -> Any:
     """Strip Annotated and Optional wrappers."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _unwrap_container(typing.get_args(annotation)[0])
+        return unwrap_container(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
-            return _unwrap_container(args[0])
+            return unwrap_container(args[0])
     return annotation
 
 
@@ -299,9 +299,9 @@ def _union_member(annotation: Any, tag: Any) -> Any:
     return None
 
 
-def _child(annotation: Any, step: Any) -> Any:
+def child(annotation: Any, step: Any) -> Any:
     """The annotation of the value found at `step` inside a value of type `annotation`."""
-    annotation = _unwrap_container(annotation)
+    annotation = unwrap_container(annotation)
     origin = typing.get_origin(annotation)
     if isinstance(step, int):
         return typing.get_args(annotation)[0] if origin is list else None
@@ -321,18 +321,18 @@ def _walk_loc(loc: tuple) -> tuple[tuple, list]:
     owners: list = []
     annotation: Any = model.Scenario
     for step in loc:
-        bare = _unwrap_container(annotation)
+        bare = unwrap_container(annotation)
         member = _union_member(bare, step)
         if member is not None:
             annotation = member
             continue
         owners.append(bare if isinstance(bare, type) and issubclass(bare, model.Strict) else None)
         path.append(step)
-        annotation = _child(annotation, step)
+        annotation = child(annotation, step)
     return tuple(path), owners
 
 
-def _field_names(cls: type) -> list[str]:
+def field_names(cls: type) -> list[str]:
     return [info.alias or name for name, info in cls.model_fields.items()]
 
 
@@ -362,7 +362,7 @@ def report_pydantic_error(raw: YMap, loc: tuple, err: dict, diags: DiagnosticLis
     if kind == "extra_forbidden":
         key = path[-1]
         cls = owners[-1]
-        names = _field_names(cls) if cls else []
+        names = field_names(cls) if cls else []
         hint = did_you_mean(str(key), names)
         expected = f" (expected one of: {one_of(names)})" if names else ""
         diags.error(position_of(raw, path, key=True), f"unknown key '{key}' in {describe_path(raw, path[:-1])}"

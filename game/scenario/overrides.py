@@ -24,8 +24,8 @@ import typing
 from typing import Any, Mapping
 
 from ..diagnostics import Pos, did_you_mean, one_of
-from ..scenario import model
-from ..scenario.loader import _child, _field_names, _unwrap_container
+from . import model
+from .loader import child, field_names, unwrap_container
 from ..yamlload import YList, YMap
 
 
@@ -73,30 +73,30 @@ def _apply_one(document: YMap, path: str, value: object) -> YMap:
                 known = list(node) + [f for f in fields or () if f not in node]
                 raise OverrideError(f"{prefix}no key '{seg}' in {where}{did_you_mean(seg, known)} "
                                     f"(expected one of: {one_of(known)})", node.pos)
-            annotation = _child(annotation, seg)
+            annotation = child(annotation, seg)
             if last:
                 node.set(seg, _positioned(value, at), node.key_pos.get(seg, at), at)
                 break
             if seg in node:
-                child = _copy(node[seg])
-                node.set(seg, child, node.key_pos[seg], node.val_pos[seg])
+                sub = _copy(node[seg])
+                node.set(seg, sub, node.key_pos[seg], node.val_pos[seg])
             elif _fields(annotation, YMap()) is not None or _free_keys(annotation):  # absent, but in the format
-                child = YMap(pos=at)
-                node.set(seg, child, at, at)
+                sub = YMap(pos=at)
+                node.set(seg, sub, at, at)
             else:
                 raise OverrideError(f"{prefix}{where}.{seg} is not set in the scenario, so it has no "
                                     f"'{segments[k + 1]}'", node.pos)
-            node = child
+            node = sub
         elif isinstance(node, YList):
             index = _list_index(node, seg, where, prefix)
-            annotation = _child(annotation, index)
+            annotation = child(annotation, index)
             if last:
                 node[index] = _positioned(value, at)
                 node.item_pos[index] = at
                 break
-            child = _copy(node[index])
-            node[index] = child
-            node = child
+            sub = _copy(node[index])
+            node[index] = sub
+            node = sub
         else:
             raise OverrideError(f"{prefix}{where} is a single value ({node!r}), not a mapping or a list, so it "
                                 f"has no '{seg}'", at)
@@ -126,15 +126,15 @@ def _fields(annotation: Any, node: YMap) -> list[str] | None:
 
     For a union of parts (event effects, triggers) the part is the one whose keys include all
     the keys `node` has, when exactly one does."""
-    bare = _unwrap_container(annotation)
+    bare = unwrap_container(annotation)
     if isinstance(bare, type) and issubclass(bare, model.Strict):
-        return _field_names(bare)
+        return field_names(bare)
     if typing.get_origin(bare) in (typing.Union, types.UnionType):
         candidates = []
         for arg in typing.get_args(bare):
-            arg = _unwrap_container(arg)
+            arg = unwrap_container(arg)
             if isinstance(arg, type) and issubclass(arg, model.Strict):
-                names = _field_names(arg)
+                names = field_names(arg)
                 if set(node) <= set(names) and node.get("type") in (None, *_literal_types(arg)):
                     candidates.append(names)
         if len(candidates) == 1:
@@ -145,7 +145,7 @@ def _fields(annotation: Any, node: YMap) -> list[str] | None:
 def _free_keys(annotation: Any) -> bool:
     """Whether a mapping of type `annotation` takes keys of the designer's choosing ({side: ...},
     {track: points}): any key may be set there, and validation checks the ids."""
-    return typing.get_origin(_unwrap_container(annotation)) is dict
+    return typing.get_origin(unwrap_container(annotation)) is dict
 
 
 def _literal_types(cls: type) -> tuple:
