@@ -16,7 +16,8 @@ from game.rules.actions import Attack, EndPhase, Move
 from game.rules.context import load_context
 from game.rules.engine import Game, IllegalAction
 from game.rules.players import play_game
-from game.ui.session import HUMAN, AIError, Session, corridor_places, save_infos, saves_dir, scenario_choices
+from game.rules.metrics import corridor_places
+from game.ui.session import HUMAN, AIError, Session, save_infos, saves_dir, scenario_choices
 from worlds import CORRIDOR_7, combat_table, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent

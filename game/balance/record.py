@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from ..rules.context import Context
 from ..rules.engine import Game
+from ..rules.metrics import TurnSeries
 from ..rules.players import play_game
 from ..rules.state import GameState
 
@@ -74,35 +75,6 @@ def _first_capture(ctx: Context, state: GameState, place: str, side: str | None)
         if e.kind == "capture" and e.text == f"{who} takes {name}":
             return e.date
     return None
-
-
-class TurnSeries:
-    """Samples the state at the start of every turn (and at the end) for the per-turn charts."""
-
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.last_turn = 0
-        self.ended = False
-        self.data: dict = {"date": [], "front": {s: [] for s in ctx.sides}, "supply": {s: [] for s in ctx.sides},
-                           "tracks": {t: [] for t in ctx.tracks}, "losses": {s: [] for s in ctx.sides}}
-
-    def __call__(self, game: Game, action=None) -> None:
-        state = game.state
-        if self.ended or (state.turn == self.last_turn and state.phase != "over"):
-            return
-        self.last_turn, self.ended = state.turn, state.phase == "over"
-        self.sample(state)
-
-    def sample(self, state: GameState) -> None:
-        d = self.data
-        d["date"].append(state.date.isoformat())
-        for k, s in enumerate(self.ctx.sides):
-            d["front"][s].append(int((state.control == k).sum()))
-            units = state.side_units(k)
-            d["supply"][s].append(round(sum(u.supplied for u in units) / len(units), 4) if units else 0.0)
-            d["losses"][s].append(state.total_losses(s))
-        for t in self.ctx.tracks:
-            d["tracks"][t].append(round(state.tracks[t], 3))
 
 
 def game_record(game: Game, *, variant: str, players: dict[str, str], seconds: float,

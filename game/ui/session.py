@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ai import ProfileError, make_player, player_seed
-from ..balance.record import TurnSeries
 from ..diagnostics import Diagnostic, InputError, Pos
 from ..rules.actions import Action, EndPhase, parse_action
 from ..rules.context import Context
 from ..rules.engine import Game, IllegalAction
+from ..rules.metrics import TurnRecord, TurnSeries, turn_record
 from ..rules.players import Player
 from ..rules.saves import SAVE_FORMAT, load_game, write_save
 from ..rules.state import GameState, LogEntry
@@ -53,21 +53,6 @@ class AIError(RuntimeError):
 
 # ---------------------------------------------------------------------------------------------
 # records
-
-
-@dataclass(frozen=True)
-class TurnRecord:
-    """The state of the game at the end of a turn (turn 0: the start), for the end screen's charts."""
-
-    turn: int  # the turn just finished (0: the starting position)
-    date: str  # ISO date of the sample: the first day of the next turn (or the day the game ended)
-    losses: dict[str, int]  # side id -> men lost so far, all causes
-    held: dict[str, int]  # side id -> hexes it controls
-    corridor_held: int  # corridor places held by the corridor side (see corridor_places)
-    corridor_total: int
-    corridor_open: bool
-    tracks: dict[str, float]  # track id -> value (prestige and the like)
-    supply: dict[str, float] = field(default_factory=dict)  # side id -> share of its units in supply
 
 
 @dataclass(frozen=True)
@@ -103,39 +88,6 @@ class SaveInfo:
     players: dict[str, str] = field(default_factory=dict)
     over: bool = False
     error: str | None = None
-
-
-def corridor_places(ctx: Context) -> list[str]:
-    """The places that mark the corridor's progress: its start, the victory objectives of the
-    corridor side (the cities along the drive, in the scenario's order), its end. Empty when the
-    scenario has no corridor."""
-    c = ctx.corridor
-    if c is None:
-        return []
-    out: list[str] = []
-    for pid in [*c.from_, *(o.place for o in ctx.scenario.victory.objectives if o.side == c.side), *c.to]:
-        if pid not in out:
-            out.append(pid)
-    return out
-
-
-def turn_record(ctx: Context, series: TurnSeries, turn: int, state: GameState) -> TurnRecord:
-    """A record from the last sample of the balance report's per-turn series (the same figures as
-    the balance charts), plus the corridor places held."""
-    d = series.data
-    places = corridor_places(ctx)
-    held_places = 0
-    if ctx.corridor is not None:
-        side = ctx.side_index[ctx.corridor.side]
-        held_places = sum(1 for p in places if state.owner.get(p) == side)
-    return TurnRecord(
-        turn=turn, date=d["date"][-1],
-        losses={s: int(d["losses"][s][-1]) for s in ctx.sides},
-        held={s: int(d["front"][s][-1]) for s in ctx.sides},
-        corridor_held=held_places, corridor_total=len(places), corridor_open=bool(state.corridor_open),
-        tracks={t: float(d["tracks"][t][-1]) for t in ctx.tracks},
-        supply={s: float(d["supply"][s][-1]) for s in ctx.sides},
-    )
 
 
 # ---------------------------------------------------------------------------------------------
