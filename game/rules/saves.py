@@ -28,7 +28,8 @@ from .context import Context, load_context
 from .engine import Game, IllegalAction, new_game
 from .state import GameState, canonical_json
 
-SAVE_FORMAT = "ichigo1944-save"
+SAVE_FORMAT = "hexwar-save"  # the format id written
+SAVE_FORMAT_SUFFIX = "-save"  # read: any '<program>-save' id, so saves of the program under an earlier name load
 SAVE_VERSION = 1
 MAX_SAVE_BYTES = 64 * 1024 * 1024
 
@@ -78,6 +79,13 @@ def write_save(path: str | Path, game: Game, actions: list[Action], players: dic
     write_text_atomic(path, text + "\n")
 
 
+def is_save_format(value: object) -> bool:
+    """Whether a save's ``format`` is one this program reads: :data:`SAVE_FORMAT`, or the id an
+    earlier name of the program wrote (any ``NAME-save``; the version and the checksum are checked
+    apart)."""
+    return isinstance(value, str) and value.endswith(SAVE_FORMAT_SUFFIX) and len(value) > len(SAVE_FORMAT_SUFFIX)
+
+
 def read_save(path: str | Path) -> Save:
     """Read and check a save file; InputError with a clear message when anything is wrong."""
     path = Path(path)
@@ -104,7 +112,7 @@ def read_save(path: str | Path) -> Save:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise fail(f"not a save file, or a damaged one: JSON error: {exc.msg}", Pos(shown, exc.lineno, exc.colno)) from None
-    if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
+    if not isinstance(data, dict) or not is_save_format(data.get("format")):
         raise fail(f"not a save file of this game (expected \"format\": \"{SAVE_FORMAT}\")")
     if data.get("version") != SAVE_VERSION:
         raise fail(f"save version {data.get('version')!r} is not supported (expected {SAVE_VERSION})")

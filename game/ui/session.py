@@ -39,7 +39,7 @@ from ..rules.context import Context
 from ..rules.engine import Game, IllegalAction
 from ..rules.metrics import TurnRecord, TurnSeries, turn_record
 from ..rules.players import Player
-from ..rules.saves import SAVE_FORMAT, load_game, write_save
+from ..rules.saves import is_save_format, load_game, write_save
 from ..rules.state import GameState, LogEntry
 
 HUMAN = "human"
@@ -387,14 +387,17 @@ class Session:
 
 
 def saves_dir() -> Path:
-    """Where saves go: ``$ICHIGO_SAVES``, else ``$XDG_DATA_HOME/ichigo1944/saves`` (by default
-    ``~/.local/share/ichigo1944/saves``); created on demand."""
-    env = os.environ.get("ICHIGO_SAVES")
+    """Where saves go: the folder in the environment variable ``env_var("SAVES")`` (``ICHIGO_SAVES``
+    for the distribution ``ichigo1944``), else ``$XDG_DATA_HOME/APP/saves`` (by default
+    ``~/.local/share/APP/saves``), APP being :func:`game.app_name`; created on demand."""
+    from .. import app_name, env_var
+
+    env = os.environ.get(env_var("SAVES"))
     if env:
         folder = Path(env).expanduser()
     else:
         data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        folder = Path(data) / "ichigo1944" / "saves"
+        folder = Path(data) / app_name() / "saves"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -410,7 +413,7 @@ def save_infos(folder: Path | None = None) -> list[SaveInfo]:
 def save_info(path: Path) -> SaveInfo:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
+        if not isinstance(data, dict) or not is_save_format(data.get("format")):
             return SaveInfo(path, error="not a save of this game")
         state = data.get("state") or {}
         return SaveInfo(path, scenario=str(data["scenario"]["id"]), turn=int(state.get("turn", 0)),
