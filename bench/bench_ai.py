@@ -82,7 +82,8 @@ def main() -> None:
             phases[s] += per[s]
     for s in ctx.sides:
         p = sorted(phases[s])
-        print(f"AI turn ({s:6s}): median {statistics.median(p) * 1000:6.1f} ms, 95% {p[int(0.95 * (len(p) - 1))] * 1000:6.1f} ms, "
+        print(f"AI turn ({s:6s}): median {statistics.median(p) * 1000:6.1f} ms, "
+              f"95% {p[int(0.95 * (len(p) - 1))] * 1000:6.1f} ms, "
               f"worst {p[-1] * 1000:6.1f} ms over {len(p)} turns")
     med = statistics.median(games)
     print(f"whole game, one core: median {med:.2f} s (best {min(games):.2f}, worst {max(games):.2f}) over {args.games} "

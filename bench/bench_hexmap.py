@@ -59,7 +59,8 @@ def main() -> None:
     river = [(float(a), float(b)) for a, b in zip(np.linspace(30.5, 21.5, 30), 106.5 + 9 * rng.random(30))]
     print(f"map: {hm.cols}x{hm.rows} = {hm.n} hexes of {PROJ.hex_km} km")
     bench("HexMap.from_projection", lambda: HexMap.from_projection(PROJ))
-    bench("neighbour gather (sum of 6 neighbours)", lambda: np.where(hm.neighbours >= 0, field[hm.neighbours], 0).sum(1))
+    bench("neighbour gather (sum of 6 neighbours)",
+          lambda: np.where(hm.neighbours >= 0, field[hm.neighbours], 0).sum(1))
     bench("distances_from one hex", lambda: hm.distances_from(hm.n // 2))
     bench("polygon_mask (5 vertices)", lambda: hm.polygon_mask(polygon))
     bench("hexsides_crossed (30-point river)", lambda: hm.hexsides_crossed(river))

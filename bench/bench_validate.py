@@ -18,12 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_big_scenario import BASE, make  # noqa: E402
-
 from game.scenario.loader import load_scenario  # noqa: E402
 from game.scenario.semantic import check_semantics  # noqa: E402
 from game.scenario.validate import validate_file  # noqa: E402
 from game.yamlload import load_yaml  # noqa: E402
+from make_big_scenario import BASE, make  # noqa: E402
 
 
 def timed(fn, repeat: int) -> list[float]:

@@ -8,8 +8,9 @@ raising on the first one, so a designer sees every mistake of a file in one run.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 
 class Pos(NamedTuple):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from worlds import forced, hex_index, place, pos, unit, world
 
 from game.ai import ProfileError, make_player, make_players
 from game.ai.operational import OperationalAI, cost_field
@@ -17,6 +16,7 @@ from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailM
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.players import play_game
+from worlds import forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"

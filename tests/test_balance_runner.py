@@ -13,13 +13,13 @@ import pytest
 
 from conftest import EXAMPLE
 from game.balance import runner
-from game.scenario.overrides import OverrideError, apply_overrides
 from game.balance.stats import SPRT
 from game.diagnostics import InputError
 from game.rules.context import load_context
 from game.rules.players import PLAYERS, SimplePlayer
 from game.rules.saves import replay
 from game.scenario.loader import load_scenario
+from game.scenario.overrides import OverrideError, apply_overrides
 
 NO_FAMINE = EXAMPLE.parent / "henan_1944_no_famine.yaml"
 PROFILES = {"japan": "simple", "china": "random"}

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from game.balance.stats import (NOT_REACHED, SPRT, Z95, compare, day_number, iso_day, quantile,
-                                summarize, wilson)
+from game.balance.stats import NOT_REACHED, SPRT, Z95, compare, day_number, iso_day, quantile, summarize, wilson
 
 
 def textbook_wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

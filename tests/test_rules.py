@@ -20,9 +20,24 @@ from game.rules.combat import loss_of
 from game.rules.engine import IllegalAction, apply, check, legal_actions, preview, score, trace
 from game.rules.movement import make_board
 from game.rules.state import DESTROYED, WITHDRAWN, GameState
-
-from worlds import (CORRIDOR_7, act, combat_table, day, end_phase, end_turn, forced, hex_index, move_targets, new_game,
-                    place, pos, reinf_unit, unit, unit_at, world)
+from worlds import (
+    CORRIDOR_7,
+    act,
+    combat_table,
+    day,
+    end_phase,
+    end_turn,
+    forced,
+    hex_index,
+    move_targets,
+    new_game,
+    place,
+    pos,
+    reinf_unit,
+    unit,
+    unit_at,
+    world,
+)
 
 JP, CN = 0, 1
 
@@ -982,7 +997,8 @@ def test_an_attack_that_has_been_made_cannot_be_repeated(tmp_path):
 # rail repair by side
 
 
-@pytest.mark.parametrize("repair,expected_broken", [(1, 2), ({"japan": 2, "china": 0}, 1), ({"japan": 0, "china": 5}, 3)])
+@pytest.mark.parametrize("repair,expected_broken",
+                         [(1, 2), ({"japan": 2, "china": 0}, 1), ({"japan": 0, "china": 5}, 3)])
 def test_rail_repair_is_by_side_next_to_working_rail(tmp_path, repair, expected_broken):
     """Broken hexsides next to a side's working rail, between hexes it holds, are rebuilt at its
     rate per turn; a side with rate 0 rebuilds nothing (the Chinese do not mend their demolitions)."""

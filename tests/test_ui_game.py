@@ -8,17 +8,17 @@ import time
 
 import pygame
 import pytest
-from conftest import ROOT
-from worlds import unit, world
 
+from conftest import ROOT
 from game.rules import engine
 from game.rules.actions import Attack, Move
-from game.ui.app import MIN_SIZE, App
 from game.ui import panels
+from game.ui.app import MIN_SIZE, App
 from game.ui.game_screen import GameScreen
 from game.ui.help import CONTROLS
 from game.ui.mapview import OVERLAYS
 from game.ui.session import HUMAN, Session
+from worlds import unit, world
 
 ICHIGO = ROOT / "scenarios" / "ichigo_1944.yaml"
 

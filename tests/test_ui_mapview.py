@@ -17,8 +17,8 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import numpy as np
 import pygame
 import pytest
-from conftest import EXAMPLE, ROOT
 
+from conftest import EXAMPLE, ROOT
 from game.hexgrid import distance
 from game.rules import movement
 from game.rules.actions import Move

@@ -5,15 +5,15 @@ through the session (or nothing)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
-from worlds import unit, world
 
+from conftest import ROOT
 from game.rules import engine
 from game.rules.actions import Attack, EndPhase, Entrench, Move, RailMove
 from game.rules.context import load_context
 from game.rules.movement import make_board, reach
 from game.ui.orders import Orders
 from game.ui.session import HUMAN, Session
+from worlds import unit, world
 
 ICHIGO = ROOT / "scenarios" / "ichigo_1944.yaml"
 

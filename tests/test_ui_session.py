@@ -15,8 +15,8 @@ from game.diagnostics import InputError
 from game.rules.actions import Attack, EndPhase, Move
 from game.rules.context import load_context
 from game.rules.engine import Game, IllegalAction
-from game.rules.players import play_game
 from game.rules.metrics import corridor_places
+from game.rules.players import play_game
 from game.ui.session import HUMAN, AIError, Session, save_infos, saves_dir, scenario_choices
 from worlds import CORRIDOR_7, combat_table, unit, world
 

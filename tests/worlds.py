@@ -26,8 +26,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pytest
 import yaml

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..diagnostics import Pos, did_you_mean, one_of
+from ..yamlload import YList, YMap
 from . import model
 from .loader import child, field_names, unwrap_container
-from ..yamlload import YList, YMap
 
 
 class OverrideError(ValueError):
