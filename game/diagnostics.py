@@ -84,17 +84,23 @@ class InputError(Exception):
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean 'x'?)' suffix for a misspelt key or id, or '' when nothing is close."""
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a misspelt key or id most likely meant, or None when nothing is close."""
     pool = [c for c in candidates if isinstance(c, str)]
     if not isinstance(word, str) or not pool:
-        return ""
+        return None
     match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not match:
         lowered = {c.lower(): c for c in pool}
         match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
         match = [lowered[m] for m in match]
-    return f"; did you mean '{match[0]}'?" if match else ""
+    return match[0] if match else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A '; did you mean 'x'?' suffix for a misspelt key or id, or '' when nothing is close."""
+    match = closest(word, candidates)
+    return f"; did you mean '{match}'?" if match is not None else ""
 
 
 def one_of(candidates: Iterable[str], limit: int = 12) -> str:

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..diagnostics import did_you_mean, one_of
+from ..diagnostics import closest, did_you_mean, one_of
 from ..hexmap import HexMap, Projection
 from . import model
 
@@ -300,11 +300,18 @@ class _Builder:
         for j, pt in enumerate(line.path):
             if pt == point:
                 return waypoint_at[j] if waypoint_at[j] >= 0 else None
+        # only the path's real places are candidates: a misspelt waypoint is reported where it
+        # stands, with the real name, and must not come back here as a suggestion
+        names = [p for p in line.path if isinstance(p, str) and p in self.known_places]
+        if isinstance(point, str) and point in self.known_places:
+            for p in line.path:
+                if isinstance(p, str) and p not in self.known_places and closest(p, self.known_places) == point:
+                    return None  # the path misspells this very place: its own message says so
         shown = point if isinstance(point, str) else list(point)
-        names = [p for p in line.path if isinstance(p, str)]
         hint = did_you_mean(point, names) if isinstance(point, str) else ""
-        self.report(path, f"'{shown}' is not a waypoint of '{line.id}'{hint}; a broken section runs "
-                          "between two waypoints of the path", "error")
+        waypoints = ", ".join(p if isinstance(p, str) else str(list(p)) for p in line.path)
+        self.report(path, f"'{shown}' is not a waypoint of '{line.id}'{hint} (a broken section runs "
+                          f"between two waypoints of the path: {waypoints})", "error")
         return None
 
     def control(self, default_control: str | None) -> np.ndarray:
