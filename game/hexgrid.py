@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -336,8 +336,19 @@ class Layout:
         y = (m.f2 * h.q + m.f3 * h.r) * self.size_y + self.origin_y
         return x, y
 
-    def pixel_to_fractional(self, x: float, y: float) -> tuple[float, float]:
-        """Fractional axial coordinates ``(fq, fr)`` of the point ``(x, y)``."""
+    @overload
+    def pixel_to_fractional(self, x: float, y: float) -> tuple[float, float]: ...
+
+    @overload
+    def pixel_to_fractional(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
+    def pixel_to_fractional(
+        self, x: float | NDArray[np.float64], y: float | NDArray[np.float64]
+    ) -> tuple[float | NDArray[np.float64], float | NDArray[np.float64]]:
+        """Fractional axial coordinates ``(fq, fr)`` of the point ``(x, y)`` (or of arrays of
+        points, element by element)."""
         m = self.matrices
         px = (x - self.origin_x) / self.size_x
         py = (y - self.origin_y) / self.size_y

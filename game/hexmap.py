@@ -279,8 +279,8 @@ class HexMap:
 
     def latlon_to_index(self, lat: float, lon: float) -> int:
         """The hex containing ``(lat, lon)``, or ``-1`` if that hex is off the map."""
-        x, y = self._require_projection().latlon_to_xy(float(lat), float(lon))
-        return self.index_of_hex(self.layout.pixel_to_hex(x, y))
+        x, y = self._require_projection().latlon_to_xy(float(lat), float(lon))  # floats in, floats out
+        return self.index_of_hex(self.layout.pixel_to_hex(float(x), float(y)))
 
     def latlon_to_indices(self, lats: ArrayLike, lons: ArrayLike) -> NDArray[np.int32]:
         """Vectorised :meth:`latlon_to_index`."""
@@ -292,7 +292,7 @@ class HexMap:
         """``(lat, lon)`` of the centre of hex ``i``."""
         i = self._check_index(i)
         lat, lon = self._require_projection().xy_to_latlon(float(self.x_km[i]), float(self.y_km[i]))
-        return lat, lon
+        return float(lat), float(lon)  # floats in, floats out
 
     def _project_points(self, points_latlon: Sequence[tuple[float, float]]) -> NDArray[np.float64]:
         """``(k, 2)`` array of projected ``(x, y)`` km for a sequence of ``(lat, lon)``."""

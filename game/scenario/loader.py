@@ -332,7 +332,7 @@ def _walk_loc(loc: tuple) -> tuple[tuple, list]:
     return tuple(path), owners
 
 
-def field_names(cls: type) -> list[str]:
+def field_names(cls: type[model.Strict]) -> list[str]:
     return [info.alias or name for name, info in cls.model_fields.items()]
 
 

@@ -112,11 +112,11 @@ def _list_index(items: YList, seg: str, where: str, prefix: str) -> int:
             raise OverrideError(f"{prefix}{where} has {len(items)} item(s), so there is no item {index} "
                                 f"(items count from 0)", items.pos)
         return index
-    ids = [item.get("id") for item in items if isinstance(item, YMap)]
+    ids = [item["id"] for item in items if isinstance(item, YMap) and isinstance(item.get("id"), str)]
     for index, item in enumerate(items):
         if isinstance(item, YMap) and item.get("id") == seg:
             return index
-    if not any(isinstance(i, str) for i in ids):
+    if not ids:
         raise OverrideError(f"{prefix}the items of {where} have no ids; name one by its position from 0 "
                             f"instead of '{seg}'", items.pos)
     raise OverrideError(f"{prefix}no item with id '{seg}' in {where}{did_you_mean(seg, ids)}", items.pos)
@@ -149,7 +149,7 @@ def _free_keys(annotation: Any) -> bool:
     return typing.get_origin(unwrap_container(annotation)) is dict
 
 
-def _literal_types(cls: type) -> tuple:
+def _literal_types(cls: type[model.Strict]) -> tuple:
     """The values a part's `type` field may take (the tag of an event effect), or ()."""
     info = cls.model_fields.get("type")
     return typing.get_args(info.annotation) if info is not None else ()
@@ -163,10 +163,10 @@ def _copy(node: Any) -> Any:
             out.set(key, value, node.key_pos[key], node.val_pos[key])
         return out
     if isinstance(node, YList):
-        out = YList(pos=node.pos)
+        seq = YList(pos=node.pos)
         for value, pos in zip(node, node.item_pos):
-            out.push(value, pos)
-        return out
+            seq.push(value, pos)
+        return seq
     return node
 
 
