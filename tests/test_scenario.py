@@ -207,3 +207,50 @@ def test_internal_errors_are_reported_as_bugs(monkeypatch, capsys):
     assert cli.main(["schema"]) == cli.EXIT_BUG
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: kaboom" in err and "bug" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- map warnings
+
+
+def messages(report) -> list[str]:
+    """Each diagnostic as LINE:COL: SEVERITY: MESSAGE (the file left out)."""
+    return [d.format().split(":", 1)[1] for d in report.result.diagnostics.sorted()]
+
+
+def mediterranean_base(folder: Path) -> Path:
+    """The tiny base moved to longitude 13-14: there, a polygon written [longitude, latitude] is
+    still valid coordinates (a latitude of 13), only somewhere else."""
+    text = BASE.read_text().replace("113.", "13.").replace("114.0", "14.0")
+    return write(folder, "base.yaml", text)
+
+
+def test_a_polygon_covering_no_hex_is_a_warning_with_its_cause(tmp_path):
+    base = validate_file(mediterranean_base(tmp_path))
+    assert base.ok and not base.result.diagnostics.items
+    variant = write(tmp_path, "variant.yaml", """extends: base.yaml
+map:
+  terrain_regions:
+    - {terrain: mountains, name: Swapped hills, polygon: [[13.2, 33.2], [13.6, 33.2], [13.6, 33.6], [13.2, 33.6]]}
+    - terrain: mountains
+      polygon: [[33.50, 13.50], [33.51, 13.50], [33.51, 13.51]]
+  lakes:
+    - {id: pond, polygon: [[35.0, 13.2], [35.0, 13.5], [34.8, 13.5]]}
+  control:
+    - {side: japan, polygon: [[13.0, 34.0], [13.5, 34.0], [13.5, 33.5], [13.0, 33.5]]}
+regions:
+  - {id: famine, polygon: [[13.0, 34.0], [14.0, 34.0], [14.0, 33.0], [13.0, 33.0]]}
+""")
+    report = validate_file(variant)
+    assert report.ok
+    swapped = ("covers no hex of the map; its points look like [longitude, latitude]: swapped to "
+               "[latitude, longitude] they would cover {} hex(es); write every point as [latitude, longitude]")
+    assert messages(report) == [
+        "4:58: warning: terrain region 'Swapped hills' " + swapped.format(6),
+        "6:16: warning: a mountains terrain region covers no hex of the map; a hex belongs to a polygon when its "
+        "centre is inside, and this one is too small or too thin to hold one; make it larger or list the hexes "
+        "instead",
+        "8:27: warning: lake 'pond' covers no hex of the map; it lies outside the map (its latitudes 34.8..35, "
+        "longitudes 13.2..13.5; the map's latitude 33..34, longitude 13..14); points are [latitude, longitude]",
+        "10:30: warning: a control area of japan " + swapped.format(10),
+        "12:27: warning: region 'famine' " + swapped.format(35),
+    ]

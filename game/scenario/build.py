@@ -19,7 +19,7 @@ can point at its line. The game builds only validated scenarios and passes no ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -126,15 +126,36 @@ class _Builder:
             return self.place_latlon.get(point)
         return point
 
-    def shape_mask(self, polygon, hexes, path: tuple) -> np.ndarray:
+    def shape_mask(self, polygon, hexes, path: tuple, what: str | None = None) -> np.ndarray:
+        """The hexes of a polygon or hex list; with `what`, a polygon covering no hex is warned of."""
         if polygon is not None:
-            return self.hm.polygon_mask(polygon)
+            mask = self.hm.polygon_mask(polygon)
+            if what is not None and not mask.any():
+                self.empty_polygon(polygon, path + ("polygon",), what)
+            return mask
         mask = np.zeros(self.hm.n, dtype=bool)
         for k, h in enumerate(hexes or []):
             i = self.offset_index(h, path + ("hexes", k))
             if i >= 0:
                 mask[i] = True
         return mask
+
+    def empty_polygon(self, polygon, path: tuple, what: str) -> None:
+        """Warn of a polygon that covers no hex centre, with the likely cause."""
+        p = self.spec.projection
+        lats, lons = [pt[0] for pt in polygon], [pt[1] for pt in polygon]
+        swapped = [(lon, lat) for lat, lon in polygon]
+        if all(-90 <= lat <= 90 for lat, _ in swapped) and (n := int(self.hm.polygon_mask(swapped).sum())):
+            hint = (f"its points look like [longitude, latitude]: swapped to [latitude, longitude] they would "
+                    f"cover {n} hex(es); write every point as [latitude, longitude]")
+        elif max(lats) < p.lat_min or min(lats) > p.lat_max or max(lons) < p.lon_min or min(lons) > p.lon_max:
+            hint = (f"it lies outside the map (its latitudes {min(lats):g}..{max(lats):g}, longitudes "
+                    f"{min(lons):g}..{max(lons):g}; the map's latitude {p.lat_min:g}..{p.lat_max:g}, longitude "
+                    f"{p.lon_min:g}..{p.lon_max:g}); points are [latitude, longitude]")
+        else:
+            hint = ("a hex belongs to a polygon when its centre is inside, and this one is too small or too "
+                    "thin to hold one; make it larger or list the hexes instead")
+        self.report(path, f"{what} covers no hex of the map; {hint}", "warning")
 
     # -- stages --------------------------------------------------------------------------------
 
@@ -162,7 +183,8 @@ class _Builder:
         for k, region in enumerate(spec.terrain_regions):
             path = ("map", "terrain_regions", k)
             t = self.terrain_index(region.terrain, path + ("terrain",))
-            mask = self.shape_mask(region.polygon, region.hexes, path)
+            what = f"terrain region '{region.name}'" if region.name else f"a {region.terrain} terrain region"
+            mask = self.shape_mask(region.polygon, region.hexes, path, what)
             if t is not None:
                 terrain[mask] = t
         for k, lake in enumerate(spec.lakes):
@@ -172,10 +194,7 @@ class _Builder:
                 self.report(path + ("terrain",), f"lake '{lake.id}' uses terrain '{lake.terrain}', "
                                                  "which is not water (expected a terrain with water: true)",
                             "error")
-            mask = self.hm.polygon_mask(lake.polygon)
-            if not mask.any():
-                self.report(path + ("polygon",), f"lake '{lake.id}' covers no hex centre; make the polygon "
-                                                 "larger or drop the lake", "warning")
+            mask = self.shape_mask(lake.polygon, None, path, f"lake '{lake.id}'")
             if t is not None:
                 terrain[mask] = t
         return terrain
@@ -321,7 +340,8 @@ class _Builder:
         for k, area in enumerate(self.spec.control):
             if area.side not in self.side_ids:
                 continue  # reported by the semantic checks
-            mask = self.shape_mask(area.polygon, area.hexes, ("map", "control", k))
+            mask = self.shape_mask(area.polygon, area.hexes, ("map", "control", k),
+                                   f"a control area of {area.side}")
             control[mask] = self.side_ids.index(area.side)
         for place in self.spec.places:
             if place.owner in self.side_ids and place.id in self.place_hex:
@@ -343,8 +363,8 @@ def build_map(spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence
         hex_places.setdefault(i, []).append(pid)
     masks = {}
     for k, region in enumerate(regions):
-        mask = b.shape_mask(region.polygon, region.hexes, ("regions", k))
-        if not mask.any():
+        mask = b.shape_mask(region.polygon, region.hexes, ("regions", k), f"region '{region.id}'")
+        if region.polygon is None and not mask.any():
             b.report(("regions", k), f"region '{region.id}' covers no hex of the map", "warning")
         masks[region.id] = mask
     return ScenarioMap(
@@ -352,5 +372,5 @@ def build_map(spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence
         river=river, rail=rail, road=road, place_hex=dict(b.place_hex), hex_places=hex_places,
         side_ids=b.side_ids, control=b.control(spec.default_control), region_masks=masks,
         line_hexes={**rail_paths, **road_paths},
-        river_names={r.id: r.name for r in spec.rivers}, lake_names={l.id: l.name for l in spec.lakes},
+        river_names={r.id: r.name for r in spec.rivers}, lake_names={lake.id: lake.name for lake in spec.lakes},
     )
