@@ -189,6 +189,7 @@ def test_ai_games_replay_from_the_seed():
 
 
 @pytest.mark.parametrize("side", ["japan", "china"])
+@pytest.mark.slow
 def test_the_ai_plays_whole_games_against_random_with_legal_actions_only(side):
     """apply() refuses illegal actions, so a finished game means every action was legal."""
     ctx = load_context(EXAMPLE)
@@ -199,6 +200,7 @@ def test_the_ai_plays_whole_games_against_random_with_legal_actions_only(side):
         assert game.over and game.state.result["winner"] in (*ctx.sides, None)
 
 
+@pytest.mark.slow
 def test_the_chinese_ai_beats_random_on_the_example():
     ctx = load_context(EXAMPLE)
     wins = 0
@@ -209,6 +211,7 @@ def test_the_chinese_ai_beats_random_on_the_example():
     assert wins == 10
 
 
+@pytest.mark.slow
 def test_the_japanese_ai_does_better_than_random_on_the_example():
     """The example is won by China unless Japan takes Luoyang; the AI takes the railway towns a
     random player never reaches. A game is chaotic (a random China that happens to mass four armies

@@ -80,6 +80,7 @@ def test_missing_file(tmp_path):
     assert len(got) == 1 and got[0].endswith("error: file not found: " + os.path.relpath(tmp_path / "nope.yaml", ROOT))
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_output(in_root):
     bad = subprocess.run([sys.executable, "main.py", "validate", "tests/data/bad_scenarios/unknown_key.yaml"],
                          capture_output=True, text=True, cwd=ROOT)
@@ -92,6 +93,7 @@ def test_cli_exit_codes_and_output(in_root):
     assert good.stdout.startswith("scenarios/examples/henan_1944.yaml: ok: ")
 
 
+@pytest.mark.slow
 def test_every_bad_file_fails_through_the_cli_without_traceback(in_root):
     result = subprocess.run([sys.executable, "main.py", "validate", "-q", *[os.path.relpath(c, ROOT) for c in CASES]],
                             capture_output=True, text=True, cwd=ROOT)

@@ -49,6 +49,7 @@ def test_in_process_batch_plays_every_variant_on_every_seed_in_order(in_process)
     assert len(set(hashes(in_process).values())) == 2 * len(SEEDS)
 
 
+@pytest.mark.slow
 def test_process_pool_gives_the_same_records(in_process):
     pooled = runner.run_batch(variants(), SEEDS, runner.PoolBackend(2))
     assert [(o.job.variant.name, o.job.seed) for o in pooled.outcomes] == \
@@ -56,6 +57,7 @@ def test_process_pool_gives_the_same_records(in_process):
     assert hashes(pooled) == hashes(in_process)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_records(in_process):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -125,6 +127,7 @@ def test_a_crash_is_written_with_its_actions_and_the_batch_goes_on(crashing_prof
     assert log.getvalue().splitlines()[-1].endswith("2 crashed")
 
 
+@pytest.mark.slow
 def test_a_crash_in_a_pool_worker_is_written_the_same_way(tmp_path):
     crash_dir = tmp_path / "crashes"
     batch = runner.run_batch([runner.Variant("base", str(EXAMPLE), {"japan": "crashing", "china": "simple"})],

@@ -200,6 +200,7 @@ def test_simulate_unknown_profile_is_a_usage_error(capsys):
     assert "main.py simulate: error: unknown AI profile 'grandmaster'" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_balance_end_to_end_with_a_process_pool(tmp_path):
     out = tmp_path / "e2e"
     result = subprocess.run([sys.executable, "main.py", "balance", str(EXAMPLE), str(NO_FAMINE), "--games", "2",

@@ -153,6 +153,7 @@ def test_round_trip_at_every_step_of_a_seeded_game(example):
 
 
 @pytest.mark.parametrize("batch", range(4))
+@pytest.mark.slow
 def test_random_action_games_keep_the_invariants(example, batch):
     """200 seeded random-action games (4 batches of 50), invariants checked after every action."""
     for seed in range(batch * 50, batch * 50 + 50):

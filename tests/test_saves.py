@@ -138,6 +138,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_cli_simulate_json_fields_and_replay_verify(tmp_path):
     save = tmp_path / "g.json"
     r = run("simulate", str(EXAMPLE), "--seed", "5", "--json", "--save", str(save))
@@ -162,6 +163,7 @@ def test_cli_simulate_json_fields_and_replay_verify(tmp_path):
     assert "Traceback" not in v.stderr
 
 
+@pytest.mark.slow
 def test_cli_bad_inputs_exit_1_without_traceback(tmp_path):
     junk = tmp_path / "junk.json"
     junk.write_text("{nope")

@@ -119,6 +119,7 @@ def test_merge_keys_and_dates_load_safely():
     assert data["d"] == dt.date(1944, 4, 17)
 
 
+@pytest.mark.slow
 def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     out = tmp_path / "schema.json"
@@ -144,6 +145,7 @@ def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
     ("--scenario no_such.yaml", "no_such.yaml:1:1: error: file not found"),
     ("scenarios/ichigo_1944.yaml --side chna", "has no side 'chna'; did you mean 'china'?"),
 ])
+@pytest.mark.slow
 def test_play_reports_bad_options_before_opening_the_window(options, expected):
     result = subprocess.run([sys.executable, "main.py", "play", *options.split()], cwd=ROOT, capture_output=True,
                             text=True)
@@ -152,12 +154,14 @@ def test_play_reports_bad_options_before_opening_the_window(options, expected):
 
 
 @pytest.mark.parametrize("command", ["", "play", "validate", "schema", "simulate", "balance", "replay"])
+@pytest.mark.slow
 def test_every_command_has_help(command):
     result = subprocess.run([sys.executable, "main.py", *command.split(), "--help"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0 and "usage:" in result.stdout
 
 
+@pytest.mark.slow
 def test_usage_mistakes_exit_1_with_a_message():
     result = subprocess.run([sys.executable, "main.py", "frobnicate"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1
@@ -166,6 +170,7 @@ def test_usage_mistakes_exit_1_with_a_message():
     assert result.returncode == 1 and "FILE" in result.stderr
 
 
+@pytest.mark.slow
 def test_help_lists_the_commands():
     result = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
@@ -190,6 +195,7 @@ def test_bare_main_opens_the_window_on_the_menu(monkeypatch, tmp_path):
     assert cli.main([]) == 0 and seen["command"] == "play"
 
 
+@pytest.mark.slow
 def test_validate_accepts_globs(in_root):
     result = subprocess.run([sys.executable, "main.py", "validate", "scenarios/**/*.yaml"], cwd=ROOT,
                             capture_output=True, text=True)

@@ -91,6 +91,7 @@ def list_item(selection_list, text: str) -> tuple[int, int]:
     raise AssertionError(f"no visible item {text!r} in {[i['text'] for i in selection_list.item_list]}")
 
 
+@pytest.mark.slow
 def test_menu_to_a_new_game_of_a_variant_as_japan_with_a_typed_seed(app):
     from game.ui.game_screen import GameScreen
 
@@ -121,6 +122,7 @@ def test_menu_to_a_new_game_of_a_variant_as_japan_with_a_typed_seed(app):
     assert session.human_to_move and app.errors == []
 
 
+@pytest.mark.slow
 def test_a_bad_seed_is_a_message_and_enter_starts_once_it_is_fixed(app):
     from game.ui.game_screen import GameScreen
 
@@ -144,6 +146,7 @@ def test_a_bad_seed_is_a_message_and_enter_starts_once_it_is_fixed(app):
     assert isinstance(app.screen, GameScreen) and app.session.seed == 12
 
 
+@pytest.mark.slow
 def test_loading_a_broken_save_shows_an_error_and_the_menu_goes_on(app, saves):
     saves.mkdir(parents=True, exist_ok=True)
     (saves / "broken.json").write_text("{ not a save", encoding="utf-8")
@@ -173,6 +176,7 @@ def test_loading_a_broken_save_shows_an_error_and_the_menu_goes_on(app, saves):
     assert app.session is not None and app.session.seed == 3 and not isinstance(app.screen, MenuScreen)
 
 
+@pytest.mark.slow
 def test_quit_while_the_computer_plays_closes_cleanly(app):
     ctx = load_context(app.scenario_dir / "henan_1944.yaml")
     session = Session(ctx, 5, {"japan": "default", "china": "default"}, autosave=False)
@@ -188,6 +192,7 @@ def test_quit_while_the_computer_plays_closes_cleanly(app):
     assert not app.running and not session._worker.is_alive()
 
 
+@pytest.mark.slow
 def test_the_end_screen_shows_the_verdict_and_charts(app):
     ctx = load_context(app.scenario_dir / "henan_1944.yaml")
     session = Session(ctx, 7, {"japan": "default", "china": "default"}, autosave=False)
@@ -210,6 +215,7 @@ def test_the_end_screen_shows_the_verdict_and_charts(app):
     assert isinstance(app.screen, MenuScreen)
 
 
+@pytest.mark.slow
 def test_f11_toggles_fullscreen_and_back(app):
     size = app.size
     key(app, pygame.K_F11)
@@ -218,6 +224,7 @@ def test_f11_toggles_fullscreen_and_back(app):
     assert not app.fullscreen and app.size == size and isinstance(app.screen, MenuScreen)
 
 
+@pytest.mark.slow
 def test_a_bug_in_a_screen_is_a_dialog_not_a_crash(app, monkeypatch, tmp_path):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
 
@@ -239,6 +246,7 @@ def test_parse_seed_messages():
             parse_seed(text)
 
 
+@pytest.mark.slow
 def test_confirm_dialog_enter_confirms_and_escape_cancels(app):
     answers = []
     dialogs.confirm(app.ui, "Leave?", "Leave the game?", lambda: answers.append("yes"), action="Leave")
@@ -251,6 +259,7 @@ def test_confirm_dialog_enter_confirms_and_escape_cancels(app):
     assert answers == ["yes"] and not dialogs.modal_open(app.ui)
 
 
+@pytest.mark.slow
 def test_the_save_picker_saves_under_a_typed_name(app, saves):
     ctx = load_context(app.scenario_dir / "henan_1944.yaml")
     session = Session(ctx, 9, {"japan": HUMAN, "china": "default"}, autosave=False)
@@ -265,6 +274,7 @@ def test_the_save_picker_saves_under_a_typed_name(app, saves):
     assert Session.load(saves / "my game.json", autosave=False).seed == 9
 
 
+@pytest.mark.slow
 def test_play_command_opens_a_new_game_straight_away(scenarios, saves):
     from game import cli
 

@@ -21,6 +21,7 @@ from game.ui.session import HUMAN, Session
 from worlds import unit, world
 
 ICHIGO = ROOT / "scenarios" / "ichigo_1944.yaml"
+pytestmark = pytest.mark.slow  # the whole window, frame by frame
 
 
 @pytest.fixture(autouse=True)
