@@ -37,7 +37,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="main.py", description="Ichi-Go 1944: an operational hex wargame engine. "
+    parser = Parser(prog="main.py", description="An operational hex wargame engine. "
                                                 "With no subcommand, starts the game ('play').")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -50,11 +50,12 @@ def build_parser() -> Parser:
                    help="the same as SCENARIO; with --load, where the save's scenario is when it has moved")
     p.add_argument("--seed", type=int, metavar="N", help="the game's random seed (default: a random one, shown)")
     p.add_argument("--side", metavar="SIDE",
-                   help="who you play: a side id of the scenario (japan, china), 'hotseat' (both, in turn) or "
-                        "'watch' (the computer plays both); default: the first side")
+                   help="who you play: a side id of the scenario (its meta.sides), 'hotseat' (every side, in "
+                        "turn) or 'watch' (the computer plays every side); default: the first side. Without a "
+                        "scenario it is checked against the one the menu starts with")
     p.add_argument("--opponent", metavar="PROFILE", default="default",
-                   help="the computer player's profile (default 'default': the scenario's plan; or offensive, "
-                        "defensive, aggressive, cautious, simple, random, or an AI profile YAML file)")
+                   help="the computer player's profile (default 'default': the scenario's plan; or 'simple', "
+                        "'random', an AI profile name: the files of game/ai/profiles, or an AI profile YAML file)")
     p.add_argument("--load", metavar="SAVE", help="resume a saved game (a save file, e.g. an autosave)")
     p.add_argument("--size", metavar="WxH", default="1280x800", help="window size in pixels (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true", help="start in full screen (F11 toggles)")
@@ -108,8 +109,11 @@ def build_parser() -> Parser:
     p.add_argument("--sweep", metavar="PATH=V1,V2,...",
                    help="play the base scenario with a value set to each of V1, V2, ... (YAML scalars; no "
                         "commas inside a value); each is a variant named PATH=V. PATH is dotted: keys, and "
-                        "list items by id or position, e.g. units.jp_37_div.strength or "
-                        "regions.henan_famine.effects.china.attrition_per_turn")
+                        "list items by id or position, e.g. rules.combat.rout_loss, units.UNIT.strength or "
+                        "regions.REGION.effects.SIDE.attrition_per_turn")
+    p.add_argument("--report-side", metavar="SIDE",
+                   help="the side the report follows where it shows one side (the win rate of a --sweep "
+                        "chart); default: the scenario's first side")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install "
                         "'.[cluster]'); its workers must read the scenario files at the same paths "
@@ -126,15 +130,15 @@ def build_parser() -> Parser:
 
 
 def _add_player_options(p: argparse.ArgumentParser) -> None:
-    """The player options of simulate and balance: a profile per side, or for every side."""
-    p.add_argument("--japan", metavar="PROFILE", help="the player of side 'japan'")
-    p.add_argument("--china", metavar="PROFILE", help="the player of side 'china'")
+    """The player options of simulate and balance: a profile per side (SIDE=PROFILE), or for
+    every side not named (a bare PROFILE after --player)."""
     p.add_argument("--side-profile", action="append", default=[], metavar="SIDE=PROFILE",
-                   help="the player of any side (repeat for several sides)")
-    p.add_argument("--player", metavar="PROFILE",
-                   help="the player of every side not named otherwise (default: the AI profile 'default'). "
-                        "A PROFILE is 'random', 'simple', an AI profile name (the files of game/ai/profiles: "
-                        "default, aggressive, ...) or an AI profile YAML file")
+                   help="the player of side SIDE, a side id of the scenario (repeat for several sides). A "
+                        "PROFILE is 'random', 'simple', an AI profile name (the files of game/ai/profiles: "
+                        "default, aggressive, ...) or an AI profile YAML file; a side not named gets 'default'")
+    p.add_argument("--player", action="append", default=[], metavar="SIDE=PROFILE",
+                   help="the same as --side-profile (repeatable); a bare '--player PROFILE' (no '=') is the "
+                        "player of every side not named otherwise")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -228,25 +232,32 @@ def _print_summary(summary: dict, title: str) -> None:
 
 
 def _side_profiles(args: argparse.Namespace, ctx, command: str) -> dict[str, str]:
-    """The player profile of every side of the scenario, from --japan/--china/--side-profile
-    (a side named there), else --player, else the AI profile 'default'; checked by building the
-    players once, so an unknown profile or a bad profile file is a usage error here."""
+    """The player profile of every side of the scenario: the one named for it (``--side-profile
+    SIDE=PROFILE`` or ``--player SIDE=PROFILE``), else a bare ``--player PROFILE``, else the AI
+    profile 'default'; checked by building the players once, so an unknown side or profile or a
+    bad profile file is a usage error here."""
     from .ai import ProfileError, make_players
-    from .diagnostics import did_you_mean
 
-    chosen = {side: args.player or "default" for side in ctx.sides}
-    named: list[tuple[str, str, str]] = [(side, getattr(args, side), f"--{side}") for side in ("japan", "china")
-                                         if getattr(args, side) is not None]
-    for text in args.side_profile:
-        side, sep, profile = text.partition("=")
-        if not sep or not side.strip() or not profile.strip():
-            raise UsageError(f"main.py {command}: error: --side-profile expects SIDE=PROFILE, e.g. "
-                             f"'--side-profile japan=simple', got '{text}'")
-        named.append((side.strip(), profile.strip(), "--side-profile"))
+    rest: list[str] = []
+    named: list[tuple[str, str, str]] = []
+    for option, texts in (("--side-profile", args.side_profile), ("--player", args.player)):
+        for text in texts:
+            side, sep, profile = text.partition("=")
+            if option == "--player" and not sep:
+                rest.append(text.strip())
+                continue
+            if not sep or not side.strip() or not profile.strip():
+                raise UsageError(f"main.py {command}: error: {option} expects SIDE=PROFILE, e.g. "
+                                 f"'{option} {ctx.sides[0]}=simple', got '{text}'")
+            named.append((side.strip(), profile.strip(), option))
+    if len(set(rest)) > 1:
+        raise UsageError(f"main.py {command}: error: --player PROFILE (for every side not named) is given "
+                         f"{len(rest)} times: {', '.join(rest)}; give it once, or name the sides (SIDE=PROFILE)")
+    if any(not r for r in rest):
+        raise UsageError(f"main.py {command}: error: --player expects PROFILE or SIDE=PROFILE, got ''")
+    chosen = {side: rest[0] if rest else "default" for side in ctx.sides}
     for side, profile, option in named:
-        if side not in ctx.sides:
-            raise UsageError(f"main.py {command}: error: {option}: scenario '{ctx.scenario.meta.id}' has no side "
-                             f"'{side}'{did_you_mean(side, ctx.sides)} (its sides: {', '.join(ctx.sides)})")
+        _check_side(command, option, side, ctx.sides, ctx.scenario.meta.id)
         chosen[side] = profile
     try:
         make_players(ctx, chosen, 0)
@@ -258,6 +269,18 @@ def _side_profiles(args: argparse.Namespace, ctx, command: str) -> dict[str, str
                  for d in diagnostics] or [f"main.py {command}: error: {exc}"]
         raise UsageError("\n".join(lines)) from None
     return chosen
+
+
+def _check_side(command: str, option: str, side: str, sides, scenario_id: str, extra: Sequence[str] = ()) -> None:
+    """A usage error, with the scenario's sides and a 'did you mean', when `side` is none of them
+    (nor of `extra`, the other words the option takes)."""
+    from .diagnostics import did_you_mean
+
+    choices = [*sides, *extra]
+    if side not in choices:
+        what = "expected one of" if extra else "its sides"
+        raise UsageError(f"main.py {command}: error: {option}: scenario '{scenario_id}' has no side '{side}'"
+                         f"{did_you_mean(side, choices)} ({what}: {', '.join(choices)})")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -372,6 +395,8 @@ def cmd_balance(args: argparse.Namespace) -> int:
                 for (name, path, overrides), ctx in zip(arms, contexts)]
     base_ctx = contexts[0]
     scenario_id = base_ctx.scenario.meta.id
+    report_side = args.report_side if args.report_side is not None else base_ctx.sides[0]
+    _check_side("balance", "--report-side", report_side, base_ctx.sides, scenario_id)
     backend = _balance_backend(args.scheduler, workers)
     if backend is None:
         return EXIT_INPUT
@@ -407,7 +432,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     meta = {
         "title": base_ctx.scenario.meta.title, "scenario": args.scenario, "scenario_id": scenario_id,
         "variants": {v.name: (v.overrides or shown_path(Path(v.path))) for v in variants},
-        "players": variants[0].profiles, "games_per_variant": args.games,
+        "players": variants[0].profiles, "report_side": report_side, "games_per_variant": args.games,
         "seeds": f"{args.seed}..{args.seed + args.games - 1}",
         "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
         "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
@@ -463,7 +488,8 @@ def _write_balance(out: Path, batch, variants, base_ctx, meta: dict, sweep: dict
         return names, None
     history = [h.model_dump(mode="json") for h in base_ctx.scenario.history]
     report = balance_report.build_report({k: v for k, v in by_variant.items() if v}, history,
-                                         base=variants[0].name, meta=meta, sweep=sweep, sprt=sprt)
+                                         base=variants[0].name, meta=meta, sweep=sweep, sprt=sprt,
+                                         side=meta.get("report_side"))
     paths = balance_report.write_report(out, report)
     charts = [p for p in paths if p.parent.name == "charts"]
     names += [p.name for p in paths if p not in charts] + ([f"charts/ ({len(charts)} charts)"] if charts else [])
@@ -551,15 +577,11 @@ def _play_size(text: str) -> tuple[int, int]:
 def _play_players(ctx, side: str | None, opponent: str) -> dict[str, str]:
     """The players of a new game from --side and --opponent (checked: a usage error when wrong)."""
     from .ai import ProfileError, make_player
-    from .diagnostics import did_you_mean
     from .ui.menu import HOTSEAT, WATCH
     from .ui.session import HUMAN
 
     side = side or ctx.sides[0]
-    choices = [*ctx.sides, HOTSEAT, WATCH]
-    if side not in choices:
-        raise UsageError(f"main.py play: error: --side: scenario '{ctx.scenario.meta.id}' has no side '{side}'"
-                         f"{did_you_mean(side, choices)} (expected one of: {', '.join(choices)})")
+    _check_side("play", "--side", side, ctx.sides, ctx.scenario.meta.id, (HOTSEAT, WATCH))
     try:
         make_player(ctx, ctx.sides[0], opponent, 0)
     except ProfileError as exc:
@@ -594,6 +616,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     session = None
     new: tuple | None = None
     menu: dict = {}
+    choices: list | None = None
     try:
         if args.load:
             if args.side or args.seed is not None:
@@ -607,17 +630,35 @@ def cmd_play(args: argparse.Namespace) -> int:
             seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
             new = (Path(scenario), seed, _play_players(ctx, args.side, args.opponent))
         else:
-            if args.side:
-                base = scenario_dir / "ichigo_1944.yaml"
-                if base.is_file():
-                    _play_players(load_context(base), args.side, args.opponent)
-            menu = {"seed": args.seed, "side": args.side}
+            choices = _menu_checks(scenario_dir, args.side, args.opponent)
+            menu = {"seed": args.seed, "side": args.side, "opponent": args.opponent}
     except InputError as exc:
         return _print_diagnostics(exc)
     from .ui.app import launch  # the window (pygame) only from game.ui: the rules core runs without it
 
     return launch(size=size, scenario_dir=scenario_dir, fullscreen=args.fullscreen, menu=menu,
-                  session=session, new=new, frames=args.frames)
+                  session=session, new=new, frames=args.frames, choices=choices)
+
+
+def _menu_checks(scenario_dir: Path, side: str | None, opponent: str) -> list:
+    """For 'play' on the menu: the menu's scenario choices (listed once, here, and handed to the
+    window), with --side checked against the scenario the menu starts with and --opponent against
+    the profiles. With no playable scenario yet the menu says so when one is picked."""
+    from .ai import BUILTIN
+    from .ai.profile import load_profile
+    from .ui.menu import HOTSEAT, WATCH, default_index
+    from .ui.session import scenario_choices
+
+    choices = scenario_choices(scenario_dir) if scenario_dir.is_dir() else []
+    first = choices[default_index(choices)] if choices else None
+    if side and first is not None and first.ok:
+        _check_side("play", "--side", side, [s for s, _ in first.sides], first.id, (HOTSEAT, WATCH))
+    if opponent not in (*BUILTIN, "default"):
+        try:
+            load_profile(opponent)
+        except InputError as exc:
+            raise UsageError(f"main.py play: error: --opponent: {exc}") from None
+    return choices
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -652,7 +693,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a genuine internal error: say it is a bug
-        fd, name = tempfile.mkstemp(prefix="ichigo-bug-", suffix=".txt")
+        from . import bug_report_prefix
+
+        fd, name = tempfile.mkstemp(prefix=bug_report_prefix(), suffix=".txt")
         with os.fdopen(fd, "w") as fh:
             traceback.print_exc(file=fh)
         print(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in the program, not in your input. "

@@ -96,10 +96,28 @@ def test_sweep_points_carry_the_outcome_per_value(written):
     report = written["report"]
     points = report["sweep"]["points"]
     assert [p["value"] for p in points] == [True, False]
+    assert report["side"] == "japan"  # no side asked for: the scenario's first side
     for p in points:
         summary = report["variants"][p["variant"]]
         assert p["side"] == "japan" and p["win"] == summary["wins"]["japan"]
         assert p["score_mean"] == summary["score"]["mean"] and p["corridor"] == summary["corridor"]["opened"]
+
+
+def test_the_sweep_follows_the_report_side(games, tmp_path):
+    sweep = {"path": "regions.henan_famine.active", "values": [True, False], "variants": ["base", "no_famine"]}
+    records = {"base": games["base"], "no_famine": games["no_famine"]}
+    report = build_report(records, games["history"], base="base", meta={}, sweep=sweep, side="china")
+    assert report["side"] == "china"
+    points = report["sweep"]["points"]
+    assert [p["side"] for p in points] == ["china", "china"]
+    assert [p["win"] for p in points] == [report["variants"][n]["wins"]["china"] for n in ("base", "no_famine")]
+    # the chart is labelled with that side
+    from game.balance.report import chart_sweep
+
+    fig = chart_sweep(report["sweep"])
+    assert fig.axes[0].get_ylabel() == "china win rate"
+    with pytest.raises(ValueError, match="not a side of the games"):
+        build_report(records, games["history"], base="base", meta={}, sweep=sweep, side="japn")
 
 
 def test_report_html_is_static_and_links_existing_pngs(written):

@@ -16,7 +16,7 @@ from game.balance import runner
 from game.rules.players import PLAYERS, SimplePlayer
 
 NO_FAMINE = EXAMPLE.parent / "henan_1944_no_famine.yaml"
-SIMPLE = ["--japan", "simple", "--china", "simple"]
+SIMPLE = ["--side-profile", "japan=simple", "--player", "china=simple"]
 
 
 def balance(capsys, *args: str) -> tuple[int, str, str]:
@@ -45,6 +45,7 @@ def test_balance_writes_games_and_the_report(capsys, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["base"] == "base" and list(report["variants"]) == ["base", "henan_1944_no_famine"]
     assert report["meta"]["games_per_variant"] == 3 and report["meta"]["crashed"] == 0
+    assert report["side"] == report["meta"]["report_side"] == "japan"  # the scenario's first side
     assert (out / "report.html").is_file() and list((out / "charts").glob("*.png"))
     assert f"to {out}/" in stdout and "games.csv" in stdout
     assert "base: 3 games; japan wins" in stdout and "corridor opened" in stdout
@@ -64,7 +65,7 @@ def test_balance_default_folder_is_named_after_the_scenario(capsys, tmp_path, mo
 def test_sweep_makes_a_variant_per_value(capsys, tmp_path):
     out = tmp_path / "sweep"
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "2", "--workers", "1", "--quiet", "--out", str(out),
-                                "--sweep", "rules.combat.rout_loss=0.05,0.3", *SIMPLE)
+                                "--sweep", "rules.combat.rout_loss=0.05,0.3", "--report-side", "china", *SIMPLE)
     assert code == 0, err
     names = ["base", "rules.combat.rout_loss=0.05", "rules.combat.rout_loss=0.3"]
     assert [g["variant"] for g in rows(out / "games.csv")] == [n for n in names for _ in range(2)]
@@ -72,6 +73,9 @@ def test_sweep_makes_a_variant_per_value(capsys, tmp_path):
     assert report["sweep"]["path"] == "rules.combat.rout_loss"
     assert report["sweep"]["values"] == [0.05, 0.3] and report["sweep"]["variants"] == names[1:]
     assert report["meta"]["variants"]["rules.combat.rout_loss=0.3"] == {"rules.combat.rout_loss": 0.3}
+    # the sweep follows the side asked for, not the first side
+    assert report["side"] == "china" and {p["side"] for p in report["sweep"]["points"]} == {"china"}
+    assert [p["win"] for p in report["sweep"]["points"]] == [report["variants"][n]["wins"]["china"] for n in names[1:]]
 
 
 def test_sprt_on_a_two_value_sweep_stops_early(capsys, tmp_path):
@@ -105,7 +109,7 @@ def test_a_crashing_game_is_reported_and_the_others_finish(capsys, tmp_path, mon
     monkeypatch.setitem(PLAYERS, "crashing", CrashingPlayer)
     out = tmp_path / "crash"
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "4", "--workers", "1", "--quiet", "--out", str(out),
-                                "--japan", "crashing", "--china", "simple")
+                                "--player", "japan=crashing", "--side-profile", "china=simple")
     assert code == 0, err
     assert [g["seed"] for g in rows(out / "games.csv")] == ["0", "2"]
     assert sorted(p.name for p in (out / "crashes").iterdir()) == ["base-seed1.json", "base-seed3.json"]
@@ -136,9 +140,14 @@ def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkey
 
 
 @pytest.mark.parametrize("args, message", [
-    ([str(EXAMPLE), "--japan", "nosuch"], "unknown AI profile 'nosuch'"),
-    ([str(EXAMPLE), "--side-profile", "japn=simple"], "has no side 'japn'; did you mean 'japan'?"),
+    ([str(EXAMPLE), "--player", "japan=nosuch"], "unknown AI profile 'nosuch'"),
+    ([str(EXAMPLE), "--side-profile", "japn=simple"], "has no side 'japn'; did you mean 'japan'? (its sides: japan, china)"),
+    ([str(EXAMPLE), "--player", "chin=simple"], "--player: scenario 'henan_1944' has no side 'chin'; did you mean"),
     ([str(EXAMPLE), "--side-profile", "japan"], "--side-profile expects SIDE=PROFILE"),
+    ([str(EXAMPLE), "--player", "=simple"], "--player expects SIDE=PROFILE"),
+    ([str(EXAMPLE), "--player", "simple", "--player", "random"], "--player PROFILE (for every side not named) is given 2"),
+    ([str(EXAMPLE), "--japan", "simple"], "unrecognized arguments: --japan"),
+    ([str(EXAMPLE), "--report-side", "jpn"], "--report-side: scenario 'henan_1944' has no side 'jpn'; did you mean"),
     ([str(EXAMPLE), "--sprt"], "--sprt compares two arms"),
     ([str(EXAMPLE), str(NO_FAMINE), str(NO_FAMINE), "--sprt"], "--sprt compares two arms"),
     ([str(EXAMPLE), "--sprt", "--sweep", "rules.combat.rout_loss=0.1,0.2,0.3"], "--sprt compares two arms"),
@@ -180,22 +189,24 @@ def test_scheduler_without_dask_says_how_to_install_it(capsys, tmp_path, monkeyp
 
 def test_simulate_with_a_profile_per_side(capsys, tmp_path):
     save = tmp_path / "game.json"
-    assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", "--japan", "simple", "--china", "random", "--json",
-                    "--save", str(save)]) == 0
+    assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", "--side-profile", "japan=simple", "--side-profile",
+                    "china=random", "--json", "--save", str(save)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["players"] == {"japan": "simple", "china": "random"}
     for key in ("winner", "verdict", "score", "turns", "final_date", "captures", "losses", "tracks", "state_hash"):
         assert key in summary
     assert json.loads(save.read_text())["players"] == {"japan": "simple", "china": "random"}
-    # the same game through the generic option, and --player for the sides not named
-    assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", "--player", "random", "--side-profile", "japan=simple",
-                    "--json"]) == 0
-    again = json.loads(capsys.readouterr().out)
-    assert again["state_hash"] == summary["state_hash"] and again["players"] == summary["players"]
+    # the same game through the short form, and a bare --player for the sides not named (in any order)
+    for args in (["--player", "japan=simple", "--player", "china=random"],
+                 ["--player", "random", "--side-profile", "japan=simple"],
+                 ["--player", "japan=simple", "--player", "random"]):
+        assert cli.run(["simulate", str(EXAMPLE), "--seed", "3", *args, "--json"]) == 0, args
+        again = json.loads(capsys.readouterr().out)
+        assert again["state_hash"] == summary["state_hash"] and again["players"] == summary["players"], args
 
 
 def test_simulate_unknown_profile_is_a_usage_error(capsys):
-    assert cli.run(["simulate", str(EXAMPLE), "--china", "grandmaster"]) == 1
+    assert cli.run(["simulate", str(EXAMPLE), "--player", "china=grandmaster"]) == 1
     err = capsys.readouterr().err
     assert "main.py simulate: error: unknown AI profile 'grandmaster'" in err and "Traceback" not in err
 

@@ -34,7 +34,6 @@ from ..atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
 from .stats import NOT_REACHED, compare, summarize  # noqa: E402
 
 DPI = 100
-SWEEP_SIDE = "japan"            # the side whose win rate a sweep chart follows (else the first side)
 VERDICT_STRENGTH = {"decisive": 2, "marginal": 1}
 SIDE_CMAPS = ("Reds", "Blues", "Greens", "Purples")
 MAX_BINS = 40
@@ -50,23 +49,30 @@ SERIES_TITLES = {"front": "Hexes controlled", "supply": "Share of units in suppl
 # the report dict
 
 def build_report(records_by_variant: dict[str, list[dict]], history: list[dict], *, base: str,
-                 meta: dict, sweep: dict | None = None, sprt: dict | None = None) -> dict:
-    """The content of report.json: `meta` as given, a summary per variant, the paired
-    comparison of every other variant with `base`, the sweep (with its outcome per value), the
-    SPRT state as given, and the calibration of the base variant against the history marks
-    that carry acceptance criteria (`calibrated`: there are some and all pass)."""
+                 meta: dict, sweep: dict | None = None, sprt: dict | None = None, side: str | None = None) -> dict:
+    """The content of report.json: `meta` as given, the side the report follows (`side`, else the
+    base variant's first side in the scenario's order), a summary per variant, the paired
+    comparison of every other variant with `base`, the sweep (with the followed side's outcome
+    per value), the SPRT state as given, and the calibration of the base variant against the
+    history marks that carry acceptance criteria (`calibrated`: there are some and all pass)."""
     if base not in records_by_variant:
         raise ValueError(f"the base variant {base!r} has no records")
     variants = {name: summarize(recs, history) for name, recs in records_by_variant.items()}
+    sides = variants[base]["sides"]
+    if side is None:
+        side = sides[0] if sides else None
+    elif side not in sides:
+        raise ValueError(f"the report side {side!r} is not a side of the games ({', '.join(sides)})")
     comparisons = {name: compare(records_by_variant[base], recs)
                    for name, recs in records_by_variant.items() if name != base}
     calibration = calibration_rows(variants[base])
     return {
         "meta": meta,
         "base": base,
+        "side": side,
         "variants": variants,
         "comparisons": comparisons,
-        "sweep": sweep_summary(sweep, variants) if sweep else None,
+        "sweep": sweep_summary(sweep, variants, side) if sweep else None,
         "sprt": sprt,
         "calibration": calibration,
         "calibrated": bool(calibration) and all(row["pass"] is True for row in calibration),
@@ -86,24 +92,18 @@ def calibration_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def sweep_summary(sweep: dict, variants: dict[str, dict]) -> dict:
-    """The sweep as given, plus per swept value the lead side's win rate (Wilson interval),
-    the mean score and the share of games where the corridor opened."""
+def sweep_summary(sweep: dict, variants: dict[str, dict], side: str | None) -> dict:
+    """The sweep as given, plus per swept value the win rate of `side` (the side the report
+    follows; Wilson interval), the mean score and the share of games where the corridor opened."""
     points = []
     for value, name in zip(sweep["values"], sweep["variants"]):
         s = variants.get(name)
         if s is None:
             continue
-        side = lead_side(s["sides"])
         points.append({"value": value, "variant": name, "n": s["n"], "side": side,
                        "win": s["wins"].get(side), "score_mean": s["score"]["mean"],
                        "corridor": s["corridor"]["opened"]})
     return {**sweep, "points": points}
-
-
-def lead_side(sides: Sequence[str]) -> str | None:
-    """The side a sweep follows: Japan when present, else the first side."""
-    return SWEEP_SIDE if SWEEP_SIDE in sides else (sides[0] if sides else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -651,7 +651,7 @@ def chart_series(variants: dict[str, dict], group: str) -> Figure:
 
 
 def chart_sweep(sweep: dict) -> Figure:
-    """The lead side's win rate (Wilson bars) and the mean score against the swept value."""
+    """The followed side's win rate (Wilson bars) and the mean score against the swept value."""
     fig, (ax,) = new_axes()
     points = sweep["points"]
     numeric = all(isinstance(p["value"], (int, float)) and not isinstance(p["value"], bool) for p in points)
