@@ -12,15 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from game.balance.stats import NOT_REACHED, SPRT, Z95, compare, day_number, iso_day, quantile, summarize, wilson
-
-
-def textbook_wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson (1927): (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)."""
-    p = k / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+from game.balance.stats import NOT_REACHED, SPRT, compare, day_number, iso_day, quantile, summarize, wilson
 
 
 def day(iso: str, plus: int = 0) -> str:
@@ -43,16 +35,37 @@ def record(seed: int, *, score: float = 0.0, winner: str | None = "china", verdi
 # --------------------------------------------------------------------------------------------
 # Wilson
 
-@pytest.mark.parametrize("k, n", [(0, 10), (5, 10), (10, 10), (3, 7), (1, 1000)])
-def test_wilson_matches_the_textbook_formula(k, n):
-    assert wilson(k, n) == pytest.approx(textbook_wilson(k, n), abs=1e-12)
+# Published 95% Wilson score intervals (no continuity correction), to the 4 decimals printed:
+# Newcombe RG (1998), "Two-sided confidence intervals for the single proportion: comparison of
+# seven methods", Statistics in Medicine 17:857-872, Table I, method 3 (the score method), for its
+# four examples; and 0/10, 5/10, 10/10 (the k=0, k=n/2 and k=n cases of n=10), which R's
+# prop.test(k, 10, correct=FALSE) gives as well.
+PUBLISHED_WILSON_95 = [
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+    (0, 10, 0.0, 0.2775),
+    (5, 10, 0.2366, 0.7634),
+    (10, 10, 0.7225, 1.0),
+]
 
 
-def test_wilson_published_values():
-    # the 95% intervals tabulated by Newcombe (1998) for 0/10, 5/10 and 10/10
-    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
-    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert wilson(10, 10) == pytest.approx((0.7225, 1.0), abs=1e-4)
+@pytest.mark.parametrize("k, n, low, high", PUBLISHED_WILSON_95)
+def test_wilson_gives_the_published_intervals(k, n, low, high):
+    assert wilson(k, n) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_wilson_at_another_confidence_level():
+    # R 3.6.2: prop.test(3, 10, correct=FALSE, conf.level=0.99)$conf.int (and 0.95 for comparison)
+    assert wilson(3, 10, confidence=0.99) == pytest.approx((0.07956632, 0.6799753), rel=1e-6)
+    assert wilson(3, 10) == pytest.approx((0.1077913, 0.6032219), rel=1e-6)
+
+
+def test_wilson_returns_plain_floats_at_the_ends():
+    lo, hi = wilson(0, 7)
+    assert (lo, type(lo), type(hi)) == (0.0, float, float)
+    assert wilson(7, 7)[1] == 1.0
 
 
 def test_wilson_without_games_and_with_bad_counts():

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from scipy import stats as sps
 
-Z95 = 1.959964
 ALPHA = 0.05
 #: history kinds whose value is a date (held: the date the place was lost)
 DATE_KINDS = frozenset({"capture", "event", "corridor", "held"})
@@ -39,8 +38,9 @@ SERIES_GROUPS = ("front", "supply", "tracks", "losses")
 # --------------------------------------------------------------------------------------------
 # small building blocks
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion k/n; (0, 1) when there is no observation.
+def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion k/n (scipy's, without continuity correction);
+    (0, 1) when there is no observation.
 
     Unlike the normal approximation it stays inside [0, 1] and is sensible at k=0 or k=n,
     which is common here (a city that falls in every game)."""
@@ -48,13 +48,8 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
         return (0.0, 1.0)
     if not 0 <= k <= n:
         raise ValueError(f"wilson: k={k} is not within 0..n={n}")
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return (low, high)
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 def proportion(k: int, n: int) -> dict:
