@@ -103,7 +103,7 @@ def main() -> None:
               f"{drawn[2]} overlay")
         print(f"{'':>14}  warm   {describe(warm)}")
     # click -> reach highlight
-    side = engine.side_to_move(ctx, game.state)
+    side = engine.active_side(ctx, game.state)
     view.set_zoom(zooms[-1])
     clicks = []
     for u in game.state.side_units(side):

@@ -16,7 +16,7 @@ from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailM
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.players import play_game
-from worlds import forced, hex_index, place, pos, unit, world
+from worlds import HEX_KM, forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
@@ -237,10 +237,26 @@ def test_enemy_pressure_counts_each_unit_once_within_two_hexes(tmp_path):
     game = Game.new(ctx, 0)
     from game.ai.operational import _PhaseView
     from game.scenario.model import AIPlan
-    view = _PhaseView(ctx, game.state, 0, AIPlan(), load_profile("default"))
+    # the world's units move as far in a turn as at the profile's reference scale (30 km, 7 days)
+    at_scale = load_profile("default").model_copy(update={"reference_hex_km": HEX_KM})
+    view = _PhaseView(ctx, game.state, 0, AIPlan(), at_scale)
     at = {c: view.pressure[hex_index(ctx, c, 2)] for c in range(9)}
     assert at[4] == at[3] == at[2] == pytest.approx(12.0)  # 12,000 men x attack 1.0 / 1,000
     assert at[1] == at[7] == 0.0
+
+
+def test_the_pressure_radius_grows_as_hexes_shrink_and_turns_lengthen(tmp_path):
+    ctx = world(tmp_path, cols=12, rows=3, units=[unit("jp", "japan", 0, 1), unit("cn", "china", 8, 1)])
+    game = Game.new(ctx, 0)
+    from game.ai.operational import _PhaseView
+    from game.scenario.model import AIPlan
+    base = load_profile("default")
+    assert base.distance_scale(30.0, 7) == 1.0 and base.distance_scale(8.0, 2) == pytest.approx(30 / 8 * 2 / 7)
+    radius = {}
+    for ref_km in (HEX_KM, HEX_KM * 2, HEX_KM * 3):  # the world's hexes are 1, 1/2, 1/3 of the reference
+        view = _PhaseView(ctx, game.state, 0, AIPlan(), base.model_copy(update={"reference_hex_km": ref_km}))
+        radius[ref_km] = max(abs(c - 8) for c in range(12) if view.pressure[hex_index(ctx, c, 1)] > 0)
+    assert radius == {HEX_KM: 2, HEX_KM * 2: 4, HEX_KM * 3: 6}
 
 
 def test_a_garrison_escapes_overwhelming_odds_only_when_the_profile_lets_it(tmp_path):
@@ -248,9 +264,10 @@ def test_a_garrison_escapes_overwhelming_odds_only_when_the_profile_lets_it(tmp_
              unit("cn_town", "china", 4, 2, strength=3000)]
     ctx = world(tmp_path, cols=10, rows=4, units=units, places=[place("town", 4, 2, owner="china")],
                 ai={"china": {"role": "defensive", "hold": ["town"]}})
-    loose = tmp_path / "loose.yaml"
-    loose.write_text("extends: default\nhold_to_the_last: false\n")
-    for profile, stays in (("default", True), (str(loose), False)):
+    loose, firm = tmp_path / "loose.yaml", tmp_path / "firm.yaml"
+    loose.write_text(f"extends: default\nhold_to_the_last: false\nreference_hex_km: {HEX_KM}\n")
+    firm.write_text(f"extends: default\nreference_hex_km: {HEX_KM}\n")
+    for profile, stays in ((str(firm), True), (str(loose), False)):
         game = Game.new(ctx, 0)
         game.apply(EndPhase())  # China to move
         player = make_player(ctx, "china", profile, 0)

@@ -254,7 +254,8 @@ def test_overlays_follow_the_state(ctx, view, game):
     assert view.overlay_renders > renders
 
 
-def test_corridor_route_joins_its_ends(ctx, view):
+def test_corridor_route_joins_its_ends(ctx, view, game):
+    view.refresh(game)
     route = view.corridor_route()
     assert route[0] in ctx.corridor_from and route[-1] in ctx.corridor_to
     assert all(ctx.hm.direction_between(a, b) >= 0 for a, b in itertools.pairwise(route))

@@ -47,106 +47,74 @@ from scipy.sparse.csgraph import dijkstra
 from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
-from ..rules.engine import (Game, _can_entrench, _eligible_attacker, corridor_steps, evacuable, side_to_move,
-                            trace)
+from ..rules.engine import Game, active_side, can_entrench, corridor_route, eligible_attacker, evacuable, trace
 from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import model
 from .profile import Profile
 
-_FIELDS: dict[tuple, np.ndarray] = {}  # (scenario hash, class, targets) -> cost-to-goal field, shared by all games
-_GRAPHS: dict[tuple, csr_matrix] = {}
-_RINGS: dict[str, np.ndarray] = {}
-
-
-def _graph(ctx: Context, c: int) -> csr_matrix:
+def _graph(ctx: Context, c: int, rail_discount: float) -> csr_matrix:
     """The reversed movement graph of a class: edge j -> i costs a step from i into j (terrain,
-    rivers, roads), so a search from the goals gives cost-to-goal. Railway edges cost a quarter
-    less: the rail is the axis of advance (and of supply), but a line the enemy holds is fought
-    for hex by hex, not ridden."""
-    key = (ctx.content_hash or id(ctx), c)
-    if key not in _GRAPHS:
+    rivers, roads), so a search from the goals gives cost-to-goal. Railway edges cost
+    `rail_discount` times as much: the rail is the axis of advance (and of supply), but a line the
+    enemy holds is fought for hex by hex, not ridden. Kept in the context's ``ai.graph`` cache."""
+    def make() -> csr_matrix:
         step = np.array(ctx.static_step[c], dtype=float)
-        step = np.where(ctx.has_rail & np.isfinite(step), step * 0.75, step)
+        step = np.where(ctx.has_rail & np.isfinite(step), step * rail_discount, step)
         nb = ctx.neighbours
         i, d = np.nonzero((nb >= 0) & np.isfinite(step))
         j = nb[i, d]
-        _GRAPHS[key] = csr_matrix((step[i, d] + 1e-6, (j, i)), shape=(ctx.n, ctx.n))
-    return _GRAPHS[key]
+        return csr_matrix((step[i, d] + 1e-6, (j, i)), shape=(ctx.n, ctx.n))
+    return ctx.caches.cache("ai.graph", 16).get((c, rail_discount), make)
 
 
-def cost_field(ctx: Context, c: int, targets: tuple[int, ...]) -> np.ndarray:
+def cost_field(ctx: Context, c: int, targets: tuple[int, ...], rail_discount: float = 0.75) -> np.ndarray:
     """Movement cost from every hex to the nearest of `targets` for movement class `c`, ignoring
-    units (cached per scenario for the whole process)."""
-    key = (ctx.content_hash or id(ctx), c, targets)
-    field = _FIELDS.get(key)
-    if field is None:
-        field = dijkstra(_graph(ctx, c), directed=True, indices=list(targets), min_only=True)
-        if len(_FIELDS) > 4096:
-            _FIELDS.clear()
-        _FIELDS[key] = field
-    return field
-
-
-def corridor_route(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,
-                   cut: np.ndarray | None = None) -> tuple[int, ...]:
-    """The corridor's cheapest route for a side, from a start hex to an end hex (empty: none).
-
-    The route runs over the corridor's edges (intact railways and roads; any hexside when the
-    corridor allows 'any'); entering a hex the side controls costs nothing, unless it is `cut`
-    (an enemy zone of control with no own unit in it cuts the supply a corridor needs), an
-    uncontrolled one 1, one the enemy occupies 50 (it must be fought for, so the route avoids it
-    when it can)."""
-    nb = ctx.neighbours
-    step = corridor_steps(ctx, state, ctx.corridor.along)
-    held = state.control == side
-    if cut is not None:
-        held = held & ~cut
-    enter = np.where(held, 0.0, np.where(enemy_at, 50.0, 1.0)) + 1e-3
-    i, d = np.nonzero(step & (nb >= 0))
-    j = nb[i, d]
-    graph = csr_matrix((enter[j], (i, j)), shape=(ctx.n, ctx.n))
-    dist, pred, _src = dijkstra(graph, directed=True, indices=list(ctx.corridor_from), min_only=True,
-                                return_predecessors=True)
-    ends = [h for h in ctx.corridor_to if np.isfinite(dist[h])]
-    if not ends:
-        return ()
-    h = min(ends, key=lambda e: dist[e])
-    route = []
-    while h >= 0:
-        route.append(int(h))
-        h = pred[h]
-    route.reverse()
-    return tuple(route)
+    units (kept in the context's ``ai.cost_field`` cache, shared by every game of the scenario; the
+    array is read-only)."""
+    return ctx.caches.cache("ai.cost_field", 4096).get(
+        (c, targets, rail_discount),
+        lambda: dijkstra(_graph(ctx, c, rail_discount), directed=True, indices=list(targets), min_only=True))
 
 
 def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,
-                  cut: np.ndarray | None = None, route: tuple[int, ...] | None = None) -> tuple[int, ...]:
-    """The hexes a side must still occupy to open the scenario's corridor along its cheapest route
-    (:func:`corridor_route`, unless given): the route's hexes it does not control, or controls but
-    cannot supply through (`cut`), that no enemy occupies."""
-    if route is None:
-        route = corridor_route(ctx, state, side, enemy_at, cut)
-    bad = state.control != side
+                  cut: np.ndarray | None = None, route: tuple[int, ...] | None = None,
+                  enemy_cost: float = 50.0) -> tuple[int, ...]:
+    """The hexes a side must still occupy to open the scenario's corridor: the gaps of the rules'
+    :func:`~game.rules.victory.corridor_route` (the hexes of the route it does not control, or
+    controls but cannot supply through, `cut`) that no enemy occupies (those are attacked, not
+    walked into). The route prices a hex the enemy occupies at `enemy_cost` against 1 for an
+    unheld one, so it goes round the enemy where it can; empty when the side has no corridor."""
+    if ctx.corridor is None:
+        return ()
+    held = state.control == side
     if cut is not None:
-        bad = bad | cut
-    return tuple(h for h in route if bad[h] and not enemy_at[h])
+        held = held & ~cut
+    if route is None:
+        route = corridor_route(ctx, state, held, blocked=enemy_at, blocked_cost=enemy_cost).route
+    return tuple(h for h in route if not held[h] and not enemy_at[h])
 
 
-def _rings(ctx: Context) -> np.ndarray:
-    """(n, 19) indices of every hex within two hexes of each hex; n (a zero slot) pads."""
-    key = ctx.content_hash or str(id(ctx))
-    if key not in _RINGS:
-        nb = np.where(ctx.neighbours >= 0, ctx.neighbours, ctx.n)
-        nb_pad = np.vstack([nb, np.full((1, 6), ctx.n)])
-        near = np.hstack([np.arange(ctx.n)[:, None], nb, nb_pad[nb].reshape(ctx.n, 36)])
-        near.sort(axis=1)
-        dup = np.zeros_like(near, dtype=bool)
-        dup[:, 1:] = near[:, 1:] == near[:, :-1]
-        near[dup] = ctx.n  # each hex once: the sum must not count a unit twice
-        near.sort(axis=1)
-        _RINGS[key] = np.ascontiguousarray(near[:, :19])
-    return _RINGS[key]
+def _rings(ctx: Context, radius: int) -> np.ndarray:
+    """(n, k) indices of every hex within `radius` hexes of each hex, sorted; n (a zero slot) pads
+    each row to k = 3r(r+1)+1, the most a hex can have (kept in the context's ``ai.rings`` cache)."""
+    def make() -> np.ndarray:
+        n = ctx.n
+        nb_pad = np.vstack([np.where(ctx.neighbours >= 0, ctx.neighbours, n), np.full((1, 6), n)])
+        near = np.arange(n)[:, None]
+        for _ in range(radius):
+            near = np.hstack([near, nb_pad[near].reshape(n, -1)])
+            near.sort(axis=1)
+            dup = np.zeros_like(near, dtype=bool)
+            dup[:, 1:] = near[:, 1:] == near[:, :-1]
+            near[dup] = n  # each hex once: the sum must not count a unit twice
+            near.sort(axis=1)
+            near = near[:, : 3 * radius * (radius + 1) + 1]
+        width = 3 * radius * (radius + 1) + 1
+        if near.shape[1] < width:
+            near = np.hstack([near, np.full((n, width - near.shape[1]), n)])
+        return np.ascontiguousarray(near)
+    return ctx.caches.cache("ai.rings", 4).get(radius, make)
 
 
 class OperationalAI:
@@ -174,14 +142,14 @@ class OperationalAI:
     # -- the phase ---------------------------------------------------------------------------------
 
     def _phase(self, ctx: Context, state: GameState) -> Iterator[Action]:
-        side = side_to_move(ctx, state)
+        side = active_side(ctx, state)
         plan = ctx.scenario.ai.get(ctx.sides[side]) or model.AIPlan()
         view = _PhaseView(ctx, state, side, plan, self.profile)
         yield from self._attacks(view)
         yield from self._moves(view)
         yield from self._attacks(view)
         for u in sorted(state.side_units(side), key=lambda x: x.id):
-            if _can_entrench(ctx, u) and (view.in_contact(u.hex) or u.hex in view.hold_hexes):
+            if can_entrench(ctx, u) and (view.in_contact(u.hex) or u.hex in view.hold_hexes):
                 yield Entrench(u.id)
         for base_id in evacuable(ctx, state, view.board(), side):
             if view.base_lost(base_id):
@@ -211,6 +179,10 @@ class _PhaseView:
     def __init__(self, ctx: Context, state: GameState, side: int, plan: model.AIPlan, profile: Profile):
         self.ctx, self.state, self.side, self.plan, self.p = ctx, state, side, plan, profile
         self.offensive = plan.role == "offensive"
+        # the profile's distances are written for its reference hex and turn; here they count as
+        # much ground covered in a turn (see Profile.distance_scale)
+        self.k = profile.distance_scale(ctx.hm.hex_km, ctx.days_per_turn)
+        self.radius = max(1, round(profile.pressure_radius * self.k))
         board = make_board(ctx, state)
         supplied = trace(ctx, state, side, board).supplied
         # a hex next to supply counts: the enemy's zone of control cuts the trace into a hex the
@@ -248,13 +220,14 @@ class _PhaseView:
         return self._board
 
     def _enemy_pressure(self, board: Board) -> np.ndarray:
-        """The attack strength the enemy has within two hexes of each hex (what could hit it next)."""
+        """The attack strength the enemy has within the profile's `pressure_radius` of each hex
+        (what could hit it next)."""
         ctx, state = self.ctx, self.state
         strength = np.zeros(ctx.n + 1)
         for u in state.units.values():
             if u.on_map and u.side != self.side and ctx.unit_types[u.type].attack > 0:
                 strength[u.hex] += unit_strength(ctx, state, u, True)
-        return strength[_rings(ctx)].sum(axis=1)
+        return strength[_rings(ctx, self.radius)].sum(axis=1)
 
     def in_contact(self, h: int) -> bool:
         enemy = enemy_mask(self.board(), self.side, "occupied")
@@ -294,8 +267,7 @@ class _PhaseView:
                     out[u.id] = current[k]
                 elif on[k] and current and u.type not in self.static:
                     # its axis has taken everything: the unit goes on to the nearest axis still fighting
-                    c = self._class(u)
-                    out[u.id] = min(current.values(), key=lambda g: float(cost_field(ctx, c, g)[u.hex]))
+                    out[u.id] = min(current.values(), key=lambda g: float(self._field(u, g)[u.hex]))
                 break
         return out
 
@@ -347,12 +319,16 @@ class _PhaseView:
                  if u.on_map and not u.moved and not u.attacked and u.id not in pinned]
         def key(u: Unit):
             goal = self.axis_of.get(u.id)
-            c = self._class(u)
-            return (float(cost_field(self.ctx, c, goal)[u.hex]) if goal else 1e9, u.id)
+            return (float(self._field(u, goal)[u.hex]) if goal else 1e9, u.id)
         return [u.id for u in sorted(units, key=key)]
 
     def _class(self, u: Unit) -> int:
         return self.ctx.class_index[self.ctx.unit_types[u.type].movement_class]
+
+    def _field(self, u: Unit, targets: tuple[int, ...]) -> np.ndarray:
+        """The unit's movement cost from every hex to the nearest of `targets` (railways at the
+        profile's `rail_discount`)."""
+        return cost_field(self.ctx, self._class(u), targets, self.p.rail_discount)
 
     def _goal(self, u: Unit) -> tuple[tuple[int, ...] | None, bool]:
         """(goal hexes, must it go there) for this unit now; None: stay unless in danger."""
@@ -372,17 +348,17 @@ class _PhaseView:
                 return (post,), u.hex != post  # guard the corridor's route where the enemy cuts it
             goal = self.axis_of.get(u.id)
             if goal is None and self.lost_hexes:
-                field = cost_field(self.ctx, self._class(u), self.lost_hexes)
-                if field[u.hex] <= self.p.retake_within:
+                field = self._field(u, self.lost_hexes)
+                if field[u.hex] <= self.p.retake_within * self.k:
                     return self.lost_hexes, False  # retake what the plan holds and the enemy took back
             if goal is None and u.id not in self.waiting:
                 threatened = self._threatened_place()
                 if threatened is not None and self._danger(threatened, 0.0) >= 1.0 and \
-                        cost_field(self.ctx, self._class(u), (threatened,))[u.hex] <= self.p.retake_within:
+                        self._field(u, (threatened,))[u.hex] <= self.p.retake_within * self.k:
                     return (threatened,), False  # reinforce a place of the plan the enemy could take
             if goal is None and self.p.corridor_within > 0 and u.id not in self.waiting:
                 gaps = self._corridor_gaps()
-                if gaps and cost_field(self.ctx, self._class(u), gaps)[u.hex] <= self.p.corridor_within:
+                if gaps and self._field(u, gaps)[u.hex] <= self.p.corridor_within * self.k:
                     return gaps, False  # occupy the route: a corridor is only open where it is held
             return goal, False
         threatened = self._threatened_place()
@@ -396,7 +372,7 @@ class _PhaseView:
         empty when the side has no corridor to open."""
         if self._gaps is None:
             self._gaps = corridor_gaps(self.ctx, self.state, self.side, self.enemy_at, self.cut,
-                                       self._corridor_route())
+                                       self._corridor_route(), self.p.route_enemy_cost)
         return self._gaps
 
     def _corridor_route(self) -> tuple[int, ...]:
@@ -405,7 +381,9 @@ class _PhaseView:
             self._route = ()
             c = self.ctx.corridor
             if c is not None and self.ctx.side_index[c.side] == self.side:
-                self._route = corridor_route(self.ctx, self.state, self.side, self.enemy_at, self.cut)
+                held = (self.state.control == self.side) & ~self.cut
+                self._route = corridor_route(self.ctx, self.state, held, blocked=self.enemy_at,
+                                             blocked_cost=self.p.route_enemy_cost).route
         return self._route
 
     def _guards(self) -> dict[str, int]:
@@ -450,10 +428,10 @@ class _PhaseView:
             walk_in = not mine[h]  # an empty hex clear of the enemy: a column passing by may detour to it
             for u in free:
                 busy = self.axis_of.get(u.id) is not None
-                limit = self.p.detour_within if busy else self.p.secure_within
+                limit = (self.p.detour_within if busy else self.p.secure_within) * self.k
                 if busy and not walk_in:
                     continue
-                d = 0.0 if u.hex == h else float(cost_field(ctx, self._class(u), (h,))[u.hex])
+                d = 0.0 if u.hex == h else float(self._field(u, (h,))[u.hex])
                 if d <= limit:
                     options.append((d > 0, busy, d, u.id, h))
         taken: set[int] = set()
@@ -469,7 +447,7 @@ class _PhaseView:
         goal = self.axis_of.get(u.id) if self.offensive and self.p.forward_supply_within > 0 else None
         if goal is None or goal[-1] not in self._depots():
             return None
-        if float(cost_field(self.ctx, self._class(u), goal)[u.hex]) > self.p.forward_supply_within:
+        if float(self._field(u, goal)[u.hex]) > self.p.forward_supply_within * self.k:
             return None
         return goal
 
@@ -530,10 +508,10 @@ class _PhaseView:
         by_rail = set(rail_reach(ctx, state, u, board)) - set(reached) - {u.hex} if goal else set()
         if not reached and not by_rail:
             return None
-        field = cost_field(ctx, self._class(u), goal) if goal else None
+        field = self._field(u, goal) if goal else None
         bonus = self.p.priorities
         # a column marching on the enemy's depot leaves its supply behind on purpose
-        supply_cost = 0.0 if must and goal and goal[-1] in self._depots() else p.supply_weight
+        supply_cost = 0.0 if must and goal and goal[-1] in self._depots() else p.supply_weight * self.k
 
         def score(h: int) -> float:
             s = 0.0
@@ -543,7 +521,7 @@ class _PhaseView:
                 s += supply_cost
             danger = self._danger(h, my_def if h != u.hex else 0.0)
             if danger > p.retreat_odds:
-                s += p.danger_weight * (danger - p.retreat_odds)
+                s += p.danger_weight * self.k * (danger - p.retreat_odds)
             place = ctx.place_at.get(h)
             if place is not None and bonus.get(place):
                 s -= bonus[place]
@@ -555,7 +533,7 @@ class _PhaseView:
             s = score(h)
             if s < best_s - 1e-9:
                 best_h, best_s = h, s
-        if best_h == u.hex or (not must and here - best_s < 0.25):
+        if best_h == u.hex or (not must and here - best_s < p.min_move_gain * self.k):
             return None
         if best_h in by_rail:
             return RailMove(u.id, ctx.offsets[best_h])
@@ -569,7 +547,7 @@ class _PhaseView:
         board = self.board()
         by_hex: dict[int, list[Unit]] = {}
         for u in state.side_units(self.side):
-            if _eligible_attacker(ctx, u):
+            if eligible_attacker(ctx, u):
                 by_hex.setdefault(u.hex, []).append(u)
         if not by_hex:
             return None
@@ -584,7 +562,7 @@ class _PhaseView:
             a = assess(ctx, state, board, t, attackers)
             defenders = state.units_at(t)
             weak = all(not d.supplied for d in defenders)
-            need = minimum * (0.75 if weak else 1.0)
+            need = minimum * (p.weak_target_odds if weak else 1.0)
             if a.raw_odds < max(need, floor):
                 continue
             value = self._attack_value(t, a, sum(d.strength for d in defenders))
@@ -615,9 +593,9 @@ class _PhaseView:
         place = ctx.place_at.get(t)
         if place is not None:
             goals = {g for gs in self.axis_of.values() if gs for g in gs}
-            worth = 1.0 if t in goals or place in self.plan.hold else 0.4
+            worth = 1.0 if t in goals or place in self.plan.hold else p.place_value
             worth += p.priorities.get(place, 0.0) / max(p.objective_value, 1.0)
         elif self.offensive:
-            worth = 0.1
+            worth = p.ground_value
         gain = (defender_loss - p.caution * a.expected_attacker_loss) / 1000.0
         return gain + progress * worth * p.objective_value * (0.5 + p.aggression)

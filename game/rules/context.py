@@ -17,6 +17,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..cache import CacheSet
 from ..diagnostics import InputError
 from ..scenario import model
 from ..scenario.build import EDGE_INTACT, ScenarioMap
@@ -127,7 +128,6 @@ class Context:
             self.air_bases[b.id] = AirBaseInfo(b.id, self.side_index[b.side], i, dist * km <= b.range_km,
                                                b.air_support_shift, b.interdiction,
                                                None if evac is None else dist <= evac)
-        self._air_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.regions = {r.id: r for r in scenario.regions}
         self.region_mask = dict(smap.region_masks)
         self.tracks = {t.id: t for t in scenario.tracks}
@@ -151,6 +151,10 @@ class Context:
                         self.unit_specs[u.id] = u
         self.results = rules.combat.results
         self.odds_values = np.array(rules.combat.odds_values())
+        # derived data computed on demand and kept (air layers, rail adjacency, the AI's cost
+        # fields): named, bounded, thread-safe caches, the only mutable part of a context
+        self.caches = CacheSet()
+        self._air_layer_cache = self.caches.cache("air_layers", 256)
 
     def _line_cost(self, spec: model.LineRules | None) -> np.ndarray:
         """Cost per hex along a rail or road, per movement class (inf: the class cannot use it)."""
@@ -160,22 +164,20 @@ class Context:
         """(cover, interdicted) for a set of active air bases: cover[s, i] is side s's best air
         support shift over hex i, interdicted[s, i] whether hex i lies in an enemy base's range.
         Cached: the layers change only when a base is activated, evacuated or destroyed."""
-        cached = self._air_cache.get(active)
-        if cached is None:
-            sides = len(self.sides)
-            cover = np.zeros((sides, self.n), dtype=np.int16)
-            interdicted = np.zeros((sides, self.n), dtype=bool)
-            for base_id in active:
-                base = self.air_bases[base_id]
-                cover[base.side] = np.maximum(cover[base.side], np.where(base.cover, base.support_shift, 0))
-                if base.interdiction:
-                    for s in range(sides):
-                        if s != base.side:
-                            interdicted[s] |= base.cover
-            cover.setflags(write=False)
-            interdicted.setflags(write=False)
-            cached = self._air_cache[active] = (cover, interdicted)
-        return cached
+        return self._air_layer_cache.get(active, lambda: self._make_air_layers(active))
+
+    def _make_air_layers(self, active: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        sides = len(self.sides)
+        cover = np.zeros((sides, self.n), dtype=np.int16)
+        interdicted = np.zeros((sides, self.n), dtype=bool)
+        for base_id in active:
+            base = self.air_bases[base_id]
+            cover[base.side] = np.maximum(cover[base.side], np.where(base.cover, base.support_shift, 0))
+            if base.interdiction:
+                for s in range(sides):
+                    if s != base.side:
+                        interdicted[s] |= base.cover
+        return cover, interdicted
 
     # -- calendar ------------------------------------------------------------------------------
 

@@ -113,13 +113,14 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
 def _rail_adjacency(ctx: Context, state: GameState, side: int) -> dict[int, set[int]]:
     """hex -> directions of intact rail edges between two hexes the side holds. It depends on the
     rail and on hex control only, which change far less often than units move, so it is kept
-    per scenario for the last few (rail, control) states seen."""
+    in the context's ``rail_adjacency`` cache for the last few (rail, control) states seen (read it,
+    never change it)."""
     own = state.control == side
-    key = (side, hash(state.rail.tobytes()), hash(own.tobytes()))
-    cache = ctx.__dict__.setdefault("_rail_adj_cache", {})
-    found = cache.get(key)
-    if found is not None:
-        return found
+    key = (side, state.rail.tobytes(), own.tobytes())
+    return ctx.caches.cache("rail_adjacency", 16).get(key, lambda: _make_rail_adjacency(ctx, state, own))
+
+
+def _make_rail_adjacency(ctx: Context, state: GameState, own: np.ndarray) -> dict[int, set[int]]:
     nb = ctx.neighbours
     idx, dirs = np.nonzero((state.rail == 1) & own[:, None])
     j = nb[idx, dirs]
@@ -127,9 +128,6 @@ def _rail_adjacency(ctx: Context, state: GameState, side: int) -> dict[int, set[
     rail_adj: dict[int, set[int]] = {}
     for i, d in zip(idx[ok].tolist(), dirs[ok].tolist()):
         rail_adj.setdefault(i, set()).add(d)
-    if len(cache) >= 16:
-        cache.pop(next(iter(cache)))
-    cache[key] = rail_adj
     return rail_adj
 
 

@@ -24,7 +24,6 @@ corner.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import time
@@ -316,7 +315,7 @@ class MapView:
         self._overlay_key: tuple = ()
         self._overlay_stale = True
         self._supply_cache: dict[int, object] = {}
-        self._corridor_route: list[int] | None = None
+        self._corridor: engine.CorridorRoute | None = None  # the rules' corridor route, for the state shown
         # orders
         self._selected: set[str] = set()
         self._reach: dict[int, float] = {}
@@ -433,6 +432,7 @@ class MapView:
         self._dirty = True
         self._overlay_stale = True
         self._supply_cache.clear()
+        self._corridor = None
 
     def set_orders(self, *, selected: Sequence[str] = (), reach: Mapping[int, float] | None = None,
                    rail: Collection[int] = (), path: Sequence[int] = (), path_cost: float | None = None,
@@ -846,7 +846,7 @@ class MapView:
         px = self._counter_px(z)
         margin = px
         view = world.inflate(2 * margin, 2 * margin)
-        to_move = engine.side_to_move(ctx, state) if state.phase == "operations" else -1
+        to_move = engine.active_side(ctx, state) if state.phase == "operations" else -1
         drawn: list[pygame.Rect] = []
         for h, units in stacks.items():
             x, y = float(z.x[h]), float(z.y[h])
@@ -1052,50 +1052,31 @@ class MapView:
         elif name == "control":
             code[land] = state.control[land].astype(np.int16) + 1
         elif name == "corridor":
-            c = ctx.corridor
-            if c is not None:
-                side = ctx.side_index[c.side]
-                held = (state.control == side) & self._trace(side).supplied
-                route = self.corridor_route()
-                code[route] = np.where(held[route], 1, 2)
+            corridor = self.corridor()
+            route = list(corridor.route)
+            code[route] = 1
+            code[list(corridor.gaps)] = 2
         return code
 
+    def corridor(self) -> engine.CorridorRoute:
+        """The corridor's route and its gaps for the state shown, as the rules decide them
+        (:func:`game.rules.engine.corridor_route`: hexes the corridor side controls and supplies,
+        along the corridor's own hexsides); recomputed whenever the state changes."""
+        if self._game is None:
+            return engine.CorridorRoute((), (), False)
+        if self._corridor is None:
+            state = self._game.state
+            held = None
+            c = self.ctx.corridor
+            if c is not None:
+                side = self.ctx.side_index[c.side]
+                held = (state.control == side) & self._trace(side).supplied
+            self._corridor = engine.corridor_route(self.ctx, state, held)
+        return self._corridor
+
     def corridor_route(self) -> list[int]:
-        """The corridor's route as hexes: the cheapest way along railways (then roads) from a
-        corridor start to a corridor end, railways counted cheaper as the rules do."""
-        if self._corridor_route is not None:
-            return self._corridor_route
-        ctx = self.ctx
-        route: list[int] = []
-        if ctx.corridor is not None:
-            nb = ctx.neighbours
-            rail = ctx.has_rail
-            road = ctx.road
-            goal = set(ctx.corridor_to)
-            best = {h: (0.0, -1) for h in ctx.corridor_from}
-            heap = [(0.0, h) for h in ctx.corridor_from]
-            end = -1
-            while heap:
-                cost, i = heapq.heappop(heap)
-                if cost > best[i][0]:
-                    continue
-                if i in goal:
-                    end = i
-                    break
-                for d in range(6):
-                    j = int(nb[i, d])
-                    if j < 0:
-                        continue
-                    step = 1.0 if rail[i, d] else 1.5 if road[i, d] else 6.0
-                    if cost + step < best.get(j, (math.inf, -1))[0]:
-                        best[j] = (cost + step, i)
-                        heapq.heappush(heap, (cost + step, j))
-            while end >= 0:
-                route.append(end)
-                end = best[end][1]
-            route.reverse()
-        self._corridor_route = route
-        return route
+        """The hexes of the corridor's route (see :meth:`corridor`)."""
+        return list(self.corridor().route)
 
     def _render_overlay(self, zi: int, tx: int, ty: int) -> pygame.Surface | None:
         z = self.zoom_geometry(zi)

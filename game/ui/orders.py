@@ -128,7 +128,7 @@ class Orders:
 
     @property
     def side(self) -> int:
-        return engine.side_to_move(self.game.ctx, self.game.state)
+        return engine.active_side(self.game.ctx, self.game.state)
 
     @property
     def primary(self) -> Unit | None:

@@ -1,0 +1,45 @@
+"""The supply trace of a game state: what :mod:`game.rules.supply` needs, read off the state.
+
+What is passable for a side's supply (not water, no enemy unit, and where the rules say so, no
+enemy zone of control without an own unit in it), which rail is intact, which hexes it holds,
+where enemy air interdiction shortens the reach, and which sources it holds (a port only while
+its sea lanes are open).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .context import Context
+from .movement import Board, enemy_mask, make_board
+from .state import GameState
+from .supply import SupplyInputs, SupplyTrace, trace_supply
+
+
+def supply_inputs(ctx: Context, state: GameState, side: int, board: Board | None = None) -> SupplyInputs:
+    """The arrays of a side's (index) supply trace now."""
+    board = board or make_board(ctx, state)
+    enemy = enemy_mask(board, side, "occupied")
+    blocked = enemy | ctx.water
+    if ctx.rules.zoc_blocks_supply:
+        blocked |= enemy_mask(board, side, "zoc") & (board.occupied[side] == 0)
+    factor = ctx.rules.supply.interdicted_range_factor
+    return SupplyInputs(neighbours=ctx.neighbours, passable=~blocked, owned=state.control == side,
+                        rail=state.rail == 1, road=ctx.road, cross_cost=ctx.cross_cost,
+                        reach_factor=np.where(board.interdicted[side], factor, 1.0))
+
+
+def supply_sources(ctx: Context, state: GameState, side: int) -> np.ndarray:
+    """The hexes of the supply sources a side (index) holds now, sorted."""
+    out = [h for pid, h, port in ctx.sources
+           if state.owner.get(pid) == side and (not port or state.sea_lanes.get(ctx.sides[side], True))]
+    return np.array(sorted(set(out)), dtype=np.int64)
+
+
+def trace(ctx: Context, state: GameState, side: int, board: Board | None = None) -> SupplyTrace:
+    """This side's (index) supply trace now."""
+    sup = ctx.rules.supply
+    k = state.supply_range_factor[ctx.sides[side]]
+    return trace_supply(supply_inputs(ctx, state, side, board), supply_sources(ctx, state, side),
+                        rail_range=sup.rail_range * k, road_range=sup.road_range * k,
+                        cross_range=sup.cross_country_range * k)
