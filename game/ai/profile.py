@@ -40,7 +40,9 @@ class Profile(BaseModel):
     danger_weight: float = Field(2.0, ge=0, description="cost (in hexes) per unit of enemy odds against the hex")
     garrison: int = Field(1, ge=0, le=6, description="units kept in each place the side must hold")
     retake_within: float = Field(8.0, ge=0, description="offensive: units with no axis task go back for a "
-                                                        "lost place of the plan this close (movement points)")
+                                                        "lost place of the plan this close (movement points; "
+                                                        "this and every distance below is scaled by hex size "
+                                                        "and turn length, see reference_hex_km)")
     corridor_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: units "
                                    "with no axis task go to the nearest unheld hex of the corridor's route this "
                                    "close (movement points; 0: never)")
@@ -59,6 +61,34 @@ class Profile(BaseModel):
         "could attack what stands on it at these odds or better (an empty base: any enemy there; the offensive "
         "role: only with an enemy unit next to the base)"))
     priorities: dict[str, float] = Field({}, description="place id -> extra weight for taking or holding it")
+    # how the AI reads the map (the same numbers for both roles)
+    pressure_radius: int = Field(2, ge=1, le=6, description="hexes (at the reference scale) within which enemy "
+                                 "attack strength counts as pressure on a hex: what could hit it next")
+    rail_discount: float = Field(0.75, gt=0, le=1, description="the cost fields price a railway hexside at this "
+                                 "share of its terrain cost: the rail is the axis of advance and of supply")
+    route_enemy_cost: float = Field(50.0, ge=1, description="corridor route: the price of a hex the enemy "
+                                    "occupies, against 1 for a hex not held (the route goes round the enemy "
+                                    "where it can)")
+    min_move_gain: float = Field(0.25, ge=0, description="hysteresis: a unit with no order to go moves only when "
+                                 "the move improves its score by this much (hexes at the reference scale)")
+    weak_target_odds: float = Field(0.75, gt=0, le=1, description="the least odds are this share of the usual "
+                                    "against defenders who are all out of supply")
+    place_value: float = Field(0.4, ge=0, le=1, description="worth of taking a place that is neither a goal of "
+                               "the plan nor one to hold, as a share of an objective's")
+    ground_value: float = Field(0.1, ge=0, le=1, description="offensive: worth of clearing a hex with no place, "
+                                "as a share of an objective's")
+    # the scale the distances above are written for
+    reference_hex_km: float = Field(30.0, gt=0, description="the hex size the profile's distances are written "
+                                    "for (km)")
+    reference_days_per_turn: int = Field(7, ge=1, description="the turn length the profile's distances are "
+                                         "written for (days)")
+
+    def distance_scale(self, hex_km: float, days_per_turn: int) -> float:
+        """The factor by which this profile's distances (in movement points or hexes) grow in a
+        scenario of `hex_km` hexes and `days_per_turn`-day turns: a distance counts as the ground
+        a column covers in a turn, so it grows as hexes shrink and as turns lengthen (1 at the
+        reference scale: 8 km hexes and 2-day turns against 30 km and 7 days give 3.75 x 2/7)."""
+        return (self.reference_hex_km / hex_km) * (days_per_turn / self.reference_days_per_turn)
 
 
 def builtin_profiles() -> list[str]:
