@@ -60,6 +60,7 @@ def written(games, tmp_path_factory) -> dict:
     return {"report": report, "dir": out, "paths": paths}
 
 
+@pytest.mark.slow
 def test_report_json_has_every_section(written, games):
     data = json.loads((written["dir"] / "report.json").read_text(encoding="utf-8"))
     assert {"meta", "base", "variants", "comparisons", "sweep", "sprt", "calibration", "calibrated"} <= set(data)
@@ -72,6 +73,7 @@ def test_report_json_has_every_section(written, games):
     assert data["sprt"]["n"] + data["sprt"]["ties"] == len(SEEDS)
 
 
+@pytest.mark.slow
 def test_calibration_rows_follow_the_base_summary(written, games):
     report = written["report"]
     rows = {r["id"]: r for r in report["calibration"]}
@@ -83,6 +85,7 @@ def test_calibration_rows_follow_the_base_summary(written, games):
     assert rows[second]["why"] == marks[second]["why"]
 
 
+@pytest.mark.slow
 def test_calibrated_needs_criteria_and_all_passing(games):
     history = [dict(h) for h in games["history"]]
     del history[1]["accept_to"]
@@ -92,6 +95,7 @@ def test_calibrated_needs_criteria_and_all_passing(games):
     assert build_report({"base": games["base"]}, bare, base="base", meta={})["calibrated"] is False
 
 
+@pytest.mark.slow
 def test_sweep_points_carry_the_outcome_per_value(written):
     report = written["report"]
     points = report["sweep"]["points"]
@@ -120,6 +124,7 @@ def test_the_sweep_follows_the_report_side(games, tmp_path):
         build_report(records, games["history"], base="base", meta={}, sweep=sweep, side="japn")
 
 
+@pytest.mark.slow
 def test_report_html_is_static_and_links_existing_pngs(written):
     page = (written["dir"] / "report.html").read_text(encoding="utf-8")
     assert "games: median (5–95%)" in page and 'class="fail"' in page and 'class="pass"' in page
@@ -135,6 +140,7 @@ def test_report_html_is_static_and_links_existing_pngs(written):
     assert written["paths"][:2] == [written["dir"] / "report.json", written["dir"] / "report.html"]
 
 
+@pytest.mark.slow
 def test_report_has_a_chart_per_history_mark(written, games):
     names = {p.name for p in written["paths"]}
     assert {f"mark_{h['id']}.png" for h in games["history"]} <= names
@@ -142,6 +148,7 @@ def test_report_has_a_chart_per_history_mark(written, games):
             "turns_tracks.png", "sweep.png"} <= names
 
 
+@pytest.mark.slow
 def test_build_report_needs_the_base_variant(games):
     with pytest.raises(ValueError):
         build_report({"other": games["base"]}, games["history"], base="base", meta={})

@@ -138,6 +138,7 @@ def test_a_crash_in_a_pool_worker_is_written_the_same_way(tmp_path):
 
 # -- the sequential test --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sprt_stops_early_on_a_large_effect():
     # Japan scoring a point per point of Communist prestige (about 28 a game) raises its score in
     # every pair: the test says "up" after a dozen pairs

