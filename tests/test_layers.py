@@ -11,6 +11,8 @@ one that may draw). Every import counts, including those inside functions and un
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,7 @@ def violations(module: str, found) -> list[tuple[int, str, str]]:
     return sorted((line, name, rule) for (line, rule), name in out.items())
 
 
+@functools.cache  # read once for all the checks
 def all_imports() -> dict[Path, list[tuple[int, str]]]:
     out = {}
     for path in sorted(GAME.rglob("*.py")):
@@ -191,4 +194,4 @@ def test_the_packages_import_each_other_without_cycles():
     assert ("ui", "rules") in edges  # the graph was built from real imports
     cycle = find_cycle(edges)
     assert cycle is None, "import cycle between the game packages: " + " -> ".join(cycle) + "\n" + "\n".join(
-        f"  {a} -> {b}: {where(*edges[(a, b)][:2])} imports {edges[(a, b)][2]}" for a, b in zip(cycle, cycle[1:]))
+        f"  {a} -> {b}: {where(*edges[(a, b)][:2])} imports {edges[(a, b)][2]}" for a, b in itertools.pairwise(cycle))
