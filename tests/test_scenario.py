@@ -21,11 +21,24 @@ BASE = ROOT / "tests" / "data" / "bad_scenarios" / "_base.yaml"
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 
 
+# Known defects of the shipped scenarios that validation warns of, awaiting a fix in the scenario
+# files (file, line, column of the warning): control polygons that stop at the map's box, which
+# leaves the edge hexes past it with China. Delete an entry once its scenario is fixed.
+KNOWN_WARNINGS = {
+    ("ichigo_1944.yaml", 496, 16),  # the North China polygon at 122.10 E: Liaodong and Shandong tips
+    ("henan_1944.yaml", 90, 16),    # the north bank polygon at 115.6 E, the map's east side
+    ("henan_1944.yaml", 94, 16),    # the Xinyang pocket at 32.0 N, the map's south side
+}
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[str(p.relative_to(ROOT)) for p in SCENARIOS])
 def test_every_shipped_scenario_validates(path):
     report = validate_file(path)
     assert report.ok, "\n".join(d.format() for d in report.result.diagnostics)
-    assert not report.result.diagnostics.warnings
+    unexpected = [d.format() for d in report.result.diagnostics.warnings
+                  if (Path(d.pos.file).name, d.pos.line, d.pos.col) not in KNOWN_WARNINGS
+                  or "between this polygon and the map border" not in d.message]
+    assert not unexpected
 
 
 def test_example_scenario_content():
@@ -261,3 +274,71 @@ regions:
         "10:30: warning: a control area of japan " + swapped.format(10),
         "12:27: warning: region 'famine' " + swapped.format(35),
     ]
+
+
+def control_warnings(folder: Path, areas: str, orientation: str = "pointy") -> list[str]:
+    """The warnings of the tiny base on a finer map (11x14 hexes of 10 km) with these control areas."""
+    write(folder, "base.yaml", BASE.read_text())
+    variant = write(folder, "variant.yaml", f"""extends: base.yaml
+map:
+  projection: {{lat_min: 33.0, lat_max: 34.0, lon_min: 113.0, lon_max: 114.0, hex_km: 10, orientation: {orientation}}}
+  control:
+{areas}""")
+    report = validate_file(variant)
+    assert report.ok, messages(report)
+    return messages(report)
+
+
+def strip_warning(line: int, count: int, edge: str, where: str, beyond: str) -> str:
+    return (f"{line}:16: warning: {count} hexes along the {edge} edge between this polygon and the map border "
+            f"({where}) stay with china; extend the polygon past the map edge (to {beyond} or beyond: a hex is "
+            "the polygon's when its centre is inside, and the edge hexes' centres lie on the border or past it)")
+
+
+def test_a_control_polygon_stopping_at_the_map_box_strands_the_edge_hexes(tmp_path):
+    # the map's last column and row have their centres past the box's east and south sides, so a
+    # polygon drawn to the box leaves them with the default side
+    got = control_warnings(tmp_path, """\
+    - side: japan
+      polygon: [[34.0, 113.5], [34.0, 114.0], [33.5, 114.0], [33.5, 113.5]]
+    - side: japan
+      polygon: [[33.3, 113.3], [33.3, 113.7], [33.0, 113.7], [33.0, 113.3]]
+""")
+    assert got == [strip_warning(6, 10, "east", "columns 9-10, rows 0-6", "longitude 114.2"),
+                   strip_warning(8, 3, "south", "columns 3-5, row 13", "latitude 32.9")]
+    # drawn past the border as the warnings say, they cover the edge
+    assert control_warnings(tmp_path, """\
+    - side: japan
+      polygon: [[34.0, 113.5], [34.0, 114.2], [33.5, 114.2], [33.5, 113.5]]
+    - side: japan
+      polygon: [[33.3, 113.3], [33.3, 113.7], [32.9, 113.7], [32.9, 113.3]]
+""") == []
+
+
+def test_a_control_polygon_between_two_offset_columns_strands_every_other_edge_hex(tmp_path):
+    # 114.1 E covers the even rows' last hexes (114.08) but not the odd rows' (114.13)
+    got = control_warnings(tmp_path, """\
+    - side: japan
+      polygon: [[34.1, 113.5], [34.1, 114.1], [33.5, 114.1], [33.5, 113.5]]
+""")
+    assert got == [strip_warning(6, 3, "east", "column 10, rows 1-5", "longitude 114.2")]
+
+
+def test_a_control_polygon_just_short_of_the_north_border_on_a_flat_map(tmp_path):
+    got = control_warnings(tmp_path, """\
+    - side: japan
+      polygon: [[33.97, 113.0], [33.97, 114.2], [33.6, 114.2], [33.6, 113.0]]
+""", orientation="flat")
+    assert got == [strip_warning(6, 6, "north", "columns 0-10, row 0", "latitude 34.1")]
+
+
+@pytest.mark.parametrize("orientation", ["pointy", "flat"])
+def test_a_front_line_crossing_the_map_border_is_no_strip(tmp_path, orientation):
+    assert control_warnings(tmp_path, """\
+    - side: japan   # 45 degrees to the west side, out past it
+      polygon: [[33.8, 112.9], [33.8, 113.2], [33.5, 112.9]]
+    - side: japan   # 33 degrees to the south side, out past it
+      polygon: [[33.3, 112.9], [33.3, 113.2], [32.8, 114.13], [32.8, 112.9]]
+    - side: japan   # a band across the map, square to the north and south sides
+      polygon: [[34.0, 113.45], [34.0, 113.55], [33.0, 113.55], [33.0, 113.45]]
+""", orientation) == []

@@ -11,20 +11,21 @@
 * places snap to the hex containing their coordinate (or the hex they name);
 * control and region areas become boolean masks.
 
-Problems found while building (a place off the map, a railway through a lake, ...) are passed to
-a ``report(path, message, severity)`` callback with the YAML path of the culprit, so validation
+Problems found while building (a place off the map, a railway through a lake, a polygon that
+covers no hex, a control polygon stopping short of the map border, ...) are passed to a
+``report(path, message, severity)`` callback with the YAML path of the culprit, so validation
 can point at its line. The game builds only validated scenarios and passes no callback.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..diagnostics import closest, did_you_mean, one_of
-from ..hexmap import HexMap, Projection
+from ..hexmap import KM_PER_DEG_LAT, HexMap, Projection
 from . import model
 
 Report = Callable[[tuple, str, str], None]
@@ -333,20 +334,147 @@ class _Builder:
                           f"between two waypoints of the path: {waypoints})", "error")
         return None
 
-    def control(self, default_control: str | None) -> np.ndarray:
+    def control(self, default_control: str | None, terrain: np.ndarray) -> np.ndarray:
         control = np.full(self.hm.n, -1, dtype=np.int8)
         if default_control in self.side_ids:
             control[:] = self.side_ids.index(default_control)
+        areas: list[tuple[int, model.ControlArea, np.ndarray]] = []
         for k, area in enumerate(self.spec.control):
             if area.side not in self.side_ids:
                 continue  # reported by the semantic checks
             mask = self.shape_mask(area.polygon, area.hexes, ("map", "control", k),
                                    f"a control area of {area.side}")
             control[mask] = self.side_ids.index(area.side)
+            areas.append((k, area, mask))
+        owned = np.zeros(self.hm.n, dtype=bool)
         for place in self.spec.places:
             if place.owner in self.side_ids and place.id in self.place_hex:
                 control[self.place_hex[place.id]] = self.side_ids.index(place.owner)
+                owned[self.place_hex[place.id]] = True
+        self.control_edges(control, areas, owned, terrain, default_control)
         return control
+
+    def control_edges(self, control: np.ndarray, areas: list, owned: np.ndarray, terrain: np.ndarray,
+                      default_control: str | None) -> None:
+        """Warn of a control polygon that stops short of the map border and so leaves a strip of
+        edge hexes with the default side (see STRIP_MIN)."""
+        if self.rules is None:
+            return  # without the terrain's rules, sea and land cannot be told apart
+        hm = self.hm
+        proj = hm.projection
+        width, height, d = proj.width_km, proj.height_km, hm.hex_km / 2
+        x, y = hm.x_km, hm.y_km
+        # the edge band: hexes whose centre lies within half a hex of the map's box or beyond it
+        # (the last column's and row's centres lie on or past its east and south sides)
+        band = (x < d) | (x > width - d) | (y < d) | (y > height - d)
+        # each such centre pulled half a hex inside the box, perpendicular to the side(s) it is near
+        px = np.clip(x, min(d, width / 2), max(width - d, width / 2))
+        py = np.clip(y, min(d, height / 2), max(height - d, height / 2))
+        covered = np.zeros(hm.n, dtype=bool)
+        for _k, _area, mask in areas:
+            covered |= mask
+        free = band & ~self.water[terrain] & ~covered & ~owned
+        if not free.any():
+            return
+        for s, side in enumerate(self.side_ids):
+            if side == default_control:
+                continue
+            polygons = []
+            for k, area, _mask in areas:
+                if area.side == side and area.polygon is not None:
+                    lat, lon = np.asarray(area.polygon, dtype=float).T
+                    xy = np.column_stack(proj.latlon_to_xy(lat, lon))
+                    polygons.append((k, free & _inside(xy, px, py)))
+            if not polygons:
+                continue
+            stranded = np.zeros(hm.n, dtype=bool)
+            for _k, pulled in polygons:
+                stranded |= pulled
+            stranded &= control != s
+            held = np.zeros(hm.n, dtype=bool)
+            for _k, area, mask in areas:
+                if area.side == side:
+                    held |= mask
+            held &= control == s
+            for strip in _strips(hm.neighbours, stranded, held):
+                if len(strip) >= STRIP_MIN:
+                    self.report_strip(strip, polygons, default_control)
+
+    def report_strip(self, strip: list[int], polygons: list[tuple[int, np.ndarray]],
+                     default_control: str | None) -> None:
+        hm, proj = self.hm, self.hm.projection
+        k = max(polygons, key=lambda kp: int(kp[1][strip].sum()))[0]
+        near = {"north": hm.y_km[strip], "south": proj.height_km - hm.y_km[strip],
+                "west": hm.x_km[strip], "east": proj.width_km - hm.x_km[strip]}
+        closest_side = np.argmin(np.vstack(list(near.values())), axis=0)
+        edge = list(near)[int(np.bincount(closest_side, minlength=4).argmax())]
+        cols = sorted({int(hm.col[h]) for h in strip})
+        rows = sorted({int(hm.row[h]) for h in strip})
+
+        def span(name: str, values: list[int]) -> str:
+            return f"{name} {values[0]}" if len(values) == 1 else f"{name}s {values[0]}-{values[-1]}"
+
+        lat, lon = zip(*(hm.centre_latlon(h) for h in strip))
+        margin_lat = hm.hex_km / 4 / KM_PER_DEG_LAT
+        margin_lon = margin_lat / max(float(np.cos(np.radians(proj.lat_mid))), 0.1)
+        beyond = {"north": f"latitude {np.ceil((max(lat) + margin_lat) * 10) / 10:g}",
+                  "south": f"latitude {np.floor((min(lat) - margin_lat) * 10) / 10:g}",
+                  "east": f"longitude {np.ceil((max(lon) + margin_lon) * 10) / 10:g}",
+                  "west": f"longitude {np.floor((min(lon) - margin_lon) * 10) / 10:g}"}[edge]
+        owner = f"stay with {default_control}" if default_control in self.side_ids else "stay uncontrolled"
+        self.report(("map", "control", k, "polygon"),
+                    f"{len(strip)} hexes along the {edge} edge between this polygon and the map border "
+                    f"({span('column', cols)}, {span('row', rows)}) {owner}; extend the polygon past the map "
+                    f"edge (to {beyond} or beyond: a hex is the polygon's when its centre is inside, and the "
+                    "edge hexes' centres lie on the border or past it)", "warning")
+
+
+STRIP_MIN = 3
+"""A control polygon is warned of when it strands this many edge hexes in one strip.
+
+An edge hex (its centre within half a hex of the map's box, or beyond it) is *stranded* by a
+polygon when it is land, no control area covers it, no place's owner sets it, it stays with
+another side, and its centre pulled half a hex inside the box, perpendicular to the border, lies
+in the polygon: the polygon reaches the border there but misses the hex. Stranded hexes next to
+each other, or next to one hex the polygon's side holds (a polygon edge between two offset
+columns strands every other hex), form a strip. A front line that crosses the border and goes on
+past it strands at most a hex or two at the crossing, unless it meets the border at a shallow
+angle (under about 20 degrees), which leaves a sliver worth a look."""
+
+
+def _inside(polygon_xy: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Even-odd point-in-polygon for points (px, py), edges half-open in y (as for hex centres)."""
+    inside = np.zeros(len(px), dtype=bool)
+    for k in range(len(polygon_xy)):
+        x1, y1 = polygon_xy[k - 1]
+        x2, y2 = polygon_xy[k]
+        if y1 == y2:
+            continue
+        spans = (y1 > py) != (y2 > py)
+        inside ^= spans & (px < x1 + (py - y1) * (x2 - x1) / (y2 - y1))
+    return inside
+
+
+def _strips(neighbours: np.ndarray, stranded: np.ndarray, held: np.ndarray) -> list[list[int]]:
+    """Groups of stranded hexes: neighbours, or both next to one `held` hex; in index order."""
+    seen = np.zeros(len(stranded), dtype=bool)
+    out = []
+    for start in np.flatnonzero(stranded):
+        if seen[start]:
+            continue
+        seen[start] = True
+        group, todo = [], [int(start)]
+        while todo:
+            h = todo.pop()
+            group.append(h)
+            near = [j for j in neighbours[h] if j >= 0]
+            near += [i for j in near if held[j] for i in neighbours[j] if i >= 0]
+            for j in near:
+                if stranded[j] and not seen[j]:
+                    seen[j] = True
+                    todo.append(int(j))
+        out.append(sorted(group))
+    return out
 
 
 def build_map(spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence[str],
@@ -370,7 +498,7 @@ def build_map(spec: model.MapSpec, rules: model.Rules | None, side_ids: Sequence
     return ScenarioMap(
         hexmap=b.hm, terrain_ids=b.terrain_ids, terrain=terrain, river_class_ids=b.river_class_ids,
         river=river, rail=rail, road=road, place_hex=dict(b.place_hex), hex_places=hex_places,
-        side_ids=b.side_ids, control=b.control(spec.default_control), region_masks=masks,
+        side_ids=b.side_ids, control=b.control(spec.default_control, terrain), region_masks=masks,
         line_hexes={**rail_paths, **road_paths},
         river_names={r.id: r.name for r in spec.rivers}, lake_names={lake.id: lake.name for lake in spec.lakes},
     )
