@@ -91,15 +91,30 @@ def test_every_listed_action_is_legal_and_nothing_else_is(example):
     # moves not listed are refused, with a reason
     unit = next(u for u in game.state.units.values() if u.side == 0 and u.on_map)
     listed = {a.to for a in actions if getattr(a, "unit", None) == unit.id and type(a).__name__ == "Move"}
-    hm = example.hm
+    hm, state = example.hm, game.state
+    seen = set()
     for i in range(hm.n):
         to = hm.offset_of(i)
         if to in listed:
             continue
+        # the one reason that applies to this hex, in the order the rules check them
+        here = state.units_at(i)
+        where = example.hex_name(i)
+        if i == unit.hex:
+            kind, reason = "here", f"{unit.name} is already at {where}"
+        elif any(u.side != unit.side for u in here):
+            kind, reason = "enemy", f"{where} is held by enemy units; attack it instead"
+        elif example.water[i]:
+            kind, reason = "water", f"{where} is water"
+        elif sum(u.side == unit.side for u in here) >= example.rules.stacking.max_units:
+            kind, reason = "stacking", f"{where} already holds {example.rules.stacking.max_units} units"
+        else:
+            kind, reason = "reach", f"{unit.name} cannot reach {where} with {unit.mp:g} movement points"
         with pytest.raises(IllegalAction) as err:
             game.clone().apply(parse_action(f"move {unit.id} {to[0]},{to[1]}"))
-        assert unit.name in str(err.value) or "held by enemy" in str(err.value) or "water" in str(err.value) \
-            or "stacking" in str(err.value) or "already at" in str(err.value)
+        assert reason in str(err.value), (kind, str(err.value))
+        seen.add(kind)
+    assert {"here", "enemy", "water", "reach"} <= seen  # the example has no full stack on turn 1
 
 
 # ---------------------------------------------------------------------------------------------
