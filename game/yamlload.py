@@ -9,12 +9,16 @@ loader and builds plain Python values itself, so that:
   recursive alias is refused at once;
 * files over :data:`MAX_BYTES`, binary files and files that are not UTF-8 are refused;
 * duplicate keys (which PyYAML would silently let the last one win) are reported;
+* an unquoted colour (``colour: #c8a028``, which YAML reads as an empty value and a comment) is
+  reported where it stands, with the fix (quote it); so is the syntax error it causes inside
+  ``{...}`` or ``[...]``, where the comment swallows the closing bracket;
 * every mapping and list is a :class:`YMap` / :class:`YList` carrying the :class:`Pos` of itself,
   of each key and of each value, so later stages can point at the exact line of a mistake.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,12 @@ _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "times
 _MAP_TAG = _STD + "map"
 _SEQ_TAG = _STD + "seq"
 _MERGE_TAG = _STD + "merge"
+_NULL_TAG = _STD + "null"
+
+# '#rrggbb' where YAML sees a comment: after whitespace (or a flow indicator), not part of a word
+_HEX_COMMENT = re.compile(r"(?:(?<=[\s\[{,])|^)(#[0-9a-fA-F]{6})(?![0-9A-Za-z_])")
+# the same right after a key's end or a list item's dash: the value YAML read as empty
+_HEX_AFTER = re.compile(r"\s*(?::\s*)?(#[0-9a-fA-F]{6})(?![0-9A-Za-z_])")
 
 
 class _Rejected:
@@ -136,15 +146,18 @@ def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
     diags = DiagnosticList()
     try:
         node = _compose(_Composer, text, shown)
-    except InputError:
+    except InputError as exc:
         if _Composer is yaml.SafeLoader:
-            raise
+            raise _colour_comment_cause(exc, text, shown) from None
         # report syntax errors in the pure-Python parser's words: the same on every machine
-        node = _compose(yaml.SafeLoader, text, shown)
+        try:
+            node = _compose(yaml.SafeLoader, text, shown)
+        except InputError as again:
+            raise _colour_comment_cause(again, text, shown) from None
     if node is None:
         return None, diags
     _check_expansion(node, shown)
-    builder = _Builder(shown, diags)
+    builder = _Builder(shown, diags, text.splitlines())
     try:
         value = builder.build(node)
     except RecursionError:
@@ -170,6 +183,32 @@ def _compose(loader_class: type, text: str, shown: str) -> Node | None:
         raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
     finally:
         loader.dispose()
+
+
+def _colour_comment_cause(exc: InputError, text: str, shown: str) -> InputError:
+    """A syntax error whose likely cause is an unquoted colour inside [...] or {...}: the '#'
+    starts a comment that hides the rest of the line, closing bracket included. Then the error is
+    reported at the colour, saying so; otherwise it is returned unchanged."""
+    diag = exc.diagnostics[0]
+    if not diag.message.startswith("YAML syntax error"):
+        return exc
+    lines = text.splitlines()
+    for n in range(min(diag.pos.line, len(lines)) - 1, -1, -1):
+        line = lines[n]
+        for m in _HEX_COMMENT.finditer(line):
+            before = line[: m.start()]
+            if before.count('"') % 2 or before.count("'") % 2:
+                continue  # inside a quoted string: no comment
+            if before.count("{") + before.count("[") <= before.count("}") + before.count("]"):
+                continue  # not inside an open [...] or {...}: the colour reads as empty, no syntax error
+            key = re.search(r"([\w-]+)\s*:\s*$", before)
+            fix = f'{key.group(1)}: "{m.group(1)}"' if key else f'"{m.group(1)}"'
+            return InputError(Diagnostic(
+                Pos(shown, n + 1, m.start() + 1),
+                f"'#' starts a YAML comment, so {m.group(1)} and the rest of the line (its closing "
+                f"bracket too) are not read, which breaks the file ({diag.message} at line {diag.pos.line}, "
+                f"column {diag.pos.col}); quote the colour: {fix}"))
+    return exc
 
 
 def _check_depth(loader: Any, shown: str) -> None:
@@ -249,10 +288,29 @@ def _children(node: Node) -> list[Node]:
 class _Builder:
     """Turns composed nodes into YMap/YList/scalars, collecting diagnostics."""
 
-    def __init__(self, shown: str, diags: DiagnosticList):
+    def __init__(self, shown: str, diags: DiagnosticList, lines: list[str] | None = None):
         self.shown = shown
         self.diags = diags
+        self.lines = lines or []
         self._scalar = yaml.SafeLoader("")  # only used for its scalar constructors
+
+    def colour_comment(self, value_node: Node, line: int, col: int, key: str | None) -> bool:
+        """Report an empty value that is really an unquoted colour: YAML read ``colour: #c8a028``
+        as ``colour:`` and a comment. `line` and `col` (0-based) are where the value would start
+        (the end of its key, or a list item's dash); True when reported."""
+        if not (isinstance(value_node, ScalarNode) and value_node.tag == _NULL_TAG and value_node.value == ""
+                and line < len(self.lines)):
+            return False
+        m = _HEX_AFTER.match(self.lines[line], col)
+        if m is None:
+            return False
+        colour = m.group(1)
+        fix = f'{key}: "{colour}"' if key is not None else f'- "{colour}"'
+        what = f"'{key}' has" if key is not None else "this list item has"
+        self.diags.error(Pos(self.shown, line + 1, m.start(1) + 1),
+                         f"{what} no value: '#' starts a YAML comment, so {colour} is not read; quote the "
+                         f"colour: {fix}")
+        return True
 
     def build(self, node: Node) -> Any:
         pos = node_pos(node, self.shown)
@@ -274,7 +332,9 @@ class _Builder:
                 return REJECTED
             out = YList(pos=pos)
             for item in node.value:
-                out.push(self.build(item), node_pos(item, self.shown))
+                mark = item.start_mark
+                value = REJECTED if self.colour_comment(item, mark.line, mark.column, None) else self.build(item)
+                out.push(value, node_pos(item, self.shown))
             return out
         if isinstance(node, MappingNode):
             if node.tag != _MAP_TAG:
@@ -309,7 +369,9 @@ class _Builder:
                 self.diags.error(key_pos, f"duplicate key '{key}' (first given at line {first.line}); "
                                           "expected each key once")
                 continue
-            out.set(key, self.build(value_node), key_pos, node_pos(value_node, self.shown))
+            end = key_node.end_mark
+            value = REJECTED if self.colour_comment(value_node, end.line, end.column, key) else self.build(value_node)
+            out.set(key, value, key_pos, node_pos(value_node, self.shown))
         for src in merged:  # explicit keys win over merged ones
             for key, value in src.items():
                 if key not in out:

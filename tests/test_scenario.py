@@ -342,3 +342,33 @@ def test_a_front_line_crossing_the_map_border_is_no_strip(tmp_path, orientation)
     - side: japan   # a band across the map, square to the north and south sides
       polygon: [[34.0, 113.45], [34.0, 113.55], [33.0, 113.55], [33.0, 113.45]]
 """, orientation) == []
+
+
+def test_an_unquoted_colour_is_reported_where_it_stands():
+    data, diags = load_yaml_text('a:\n  colour: #c8a028\n  b: 1   #c8a028\n  c: "x #c8a028"\n  d:  #abcdef\n'
+                                 '    - e\n  list:\n    - #3468b0\n    - "#3468b0"\n', "f.yaml")
+    assert [d.format() for d in diags] == [
+        "f.yaml:2:11: error: 'colour' has no value: '#' starts a YAML comment, so #c8a028 is not read; quote the "
+        'colour: colour: "#c8a028"',
+        "f.yaml:8:7: error: this list item has no value: '#' starts a YAML comment, so #3468b0 is not read; quote "
+        'the colour: - "#3468b0"']
+    assert data["a"]["b"] == 1 and data["a"]["c"] == "x #c8a028" and data["a"]["d"] == ["e"]
+    assert data["a"]["list"][1] == "#3468b0"
+    # a comment that only looks like a colour, on a key that is empty on purpose, is a comment
+    data, diags = load_yaml_text("a:\n  note:   # see #c8a028\n  other: #c8a0281\n", "f.yaml")
+    assert not diags.items and data == {"a": {"note": None, "other": None}}
+
+
+def test_an_unquoted_colour_in_braces_is_named_as_the_cause_of_the_syntax_error():
+    from game.diagnostics import InputError
+
+    with pytest.raises(InputError) as exc:
+        load_yaml_text('sides:\n  - {id: a, colour: #c8a028}\n  - {id: b, colour: "#3468b0"}\n', "f.yaml")
+    assert [d.format() for d in exc.value.diagnostics] == [
+        "f.yaml:2:21: error: '#' starts a YAML comment, so #c8a028 and the rest of the line (its closing bracket "
+        "too) are not read, which breaks the file (YAML syntax error: expected the node content, but found '-' at "
+        'line 3, column 3); quote the colour: colour: "#c8a028"']
+    # a syntax error with no such colour before it is left as it is
+    with pytest.raises(InputError) as exc:
+        load_yaml_text('a: {b: "#c8a028", c: 1\nd: 2\n', "f.yaml")
+    assert exc.value.diagnostics[0].message.startswith("YAML syntax error: expected ',' or '}'")
