@@ -224,7 +224,8 @@ def _check_depth(loader: Any, shown: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    raise InputError(Diagnostic(Pos(shown, mark.line + 1, mark.column + 1),
+                    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                    raise InputError(Diagnostic(Pos(shown, line, col),
                                                 f"lists and mappings nested more than {MAX_DEPTH} deep; "
                                                 "expected a scenario of reasonable shape"))
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):

@@ -73,7 +73,8 @@ class _Builder:
         self.spec = spec
         self.rules = rules
         self.report = report
-        self.hm = HexMap.from_projection(make_projection(spec.projection))
+        self.projection = make_projection(spec.projection)
+        self.hm = HexMap.from_projection(self.projection)
         self.side_ids = list(side_ids)
         self.place_hex: dict[str, int] = {}
         self.place_latlon: dict[str, tuple[float, float]] = {}
@@ -168,6 +169,7 @@ class _Builder:
                 i = self.latlon_index(place.at, path + ("at",), f"place '{place.id}' at")
                 self.place_latlon[place.id] = place.at
             else:
+                assert place.hex is not None  # a place has exactly one of 'at' and 'hex'
                 i = self.offset_index(place.hex, path + ("hex",))
                 if i >= 0:
                     self.place_latlon[place.id] = self.hm.centre_latlon(i)
@@ -360,8 +362,7 @@ class _Builder:
         edge hexes with the default side (see STRIP_MIN)."""
         if self.rules is None:
             return  # without the terrain's rules, sea and land cannot be told apart
-        hm = self.hm
-        proj = hm.projection
+        hm, proj = self.hm, self.projection
         width, height, d = proj.width_km, proj.height_km, hm.hex_km / 2
         x, y = hm.x_km, hm.y_km
         # the edge band: hexes whose centre lies within half a hex of the map's box or beyond it
@@ -402,7 +403,7 @@ class _Builder:
 
     def report_strip(self, strip: list[int], polygons: list[tuple[int, np.ndarray]],
                      default_control: str | None) -> None:
-        hm, proj = self.hm, self.hm.projection
+        hm, proj = self.hm, self.projection
         k = max(polygons, key=lambda kp: int(kp[1][strip].sum()))[0]
         near = {"north": hm.y_km[strip], "south": proj.height_km - hm.y_km[strip],
                 "west": hm.x_km[strip], "east": proj.width_km - hm.x_km[strip]}
