@@ -20,12 +20,12 @@ import pytest
 
 from conftest import EXAMPLE, ROOT
 from game.hexgrid import distance
-from game.rules import movement
+from game.rules import engine, movement
 from game.rules.actions import Move
 from game.rules.context import load_context
 from game.rules.engine import Game
 from game.rules.state import Unit
-from game.ui import counters, relief
+from game.ui import counters, palette, relief
 from game.ui.mapview import OVERLAYS, TILE, ZOOM_SPACINGS, MapView
 
 SIZE = (800, 600)
@@ -231,6 +231,55 @@ def test_every_overlay_draws_and_changes_pixels(ctx, view, game):
     view.overlays = set()
     view.draw(screen, game)
     assert np.array_equal(plain, pixels(screen))
+
+
+def blend(base: np.ndarray, rgba) -> np.ndarray:
+    """``rgba`` composited over ``base`` (alpha out of 255)."""
+    *rgb, alpha = rgba
+    return base + (np.array(rgb, dtype=float) - base) * (alpha / 255)
+
+
+@pytest.mark.parametrize("name, viewer", [("supply_own", "japan"), ("supply_enemy", "japan")])  # both sides
+def test_supply_overlay_tints_exactly_the_hexes_the_rules_supply(ctx, view, game, name, viewer):
+    """At every hex centre on screen, the supply overlay shows the railhead green where the rules'
+    trace has a railhead, the lighter supply green where it is supplied beyond the railheads, and
+    leaves the map as it was where it is not supplied (the hexes the side holds out of supply are
+    hatched, and not sampled). Centres under something drawn above the overlays (a counter, an air
+    base icon, a name over a counter) are those the control overlay, which tints every land hex,
+    leaves unchanged; they are not sampled either."""
+    view.set_zoom(1)
+    view.center_on(ctx.place_hex["changsha"])
+    view.viewer = ctx.side_index[viewer]
+    shown = view.viewer if name == "supply_own" else 1 - view.viewer
+    screen = pygame.Surface(SIZE)
+    drawn = {}
+    for overlays in ((), ("control",), (name,)):
+        view.overlays = set(overlays)
+        view.draw(screen, game)
+        drawn[overlays] = pixels(screen).astype(float)
+    plain, control, tinted = drawn[()], drawn[("control",)], drawn[(name,)]
+
+    state = game.state
+    trace = engine.trace(ctx, state, shown)
+    hatched = (state.control == shown) & ~trace.supplied
+    counts = {"railhead": 0, "supplied": 0, "none": 0}
+    for h in view.visible_hexes().tolist():
+        x, y = view.hex_center(h)
+        if hatched[h] or not (3 <= x < SIZE[0] - 3 and 3 <= y < SIZE[1] - 3):
+            continue
+        patch = (slice(x - 2, x + 3), slice(y - 2, y + 3))
+        if not ctx.water[h] and (control[patch] == plain[patch]).all(axis=2).any():
+            continue  # covered by something drawn over the overlays
+        base, got = plain[x, y], tinted[x, y]
+        if ctx.water[h] or not trace.supplied[h]:
+            kind, want = "none", base
+        elif trace.railhead[h]:
+            kind, want = "railhead", blend(base, palette.SUPPLY_RAILHEAD)
+        else:
+            kind, want = "supplied", blend(base, palette.SUPPLY_OK)
+        assert np.abs(got - want).max() <= 3, (ctx.hm.offset_of(h), kind, base, got, want)
+        counts[kind] += 1
+    assert min(counts.values()) >= 10, counts  # the view shows all three kinds, many of each
 
 
 def test_overlays_follow_the_state(ctx, view, game):
