@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+import html  # noqa: E402
 import shutil  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -16,6 +17,7 @@ import pygame  # noqa: E402
 import pygame_gui  # noqa: E402
 import pytest  # noqa: E402
 
+from game import bug_report_prefix, env_var  # noqa: E402
 from game.rules.context import load_context  # noqa: E402
 from game.ui import dialogs  # noqa: E402
 from game.ui.app import App  # noqa: E402
@@ -40,7 +42,7 @@ def scenarios(tmp_path):
 @pytest.fixture
 def saves(tmp_path, monkeypatch):
     folder = tmp_path / "saves"
-    monkeypatch.setenv("ICHIGO_SAVES", str(folder))
+    monkeypatch.setenv(env_var("SAVES"), str(folder))
     return folder
 
 
@@ -235,7 +237,7 @@ def test_a_bug_in_a_screen_is_a_dialog_not_a_crash(app, monkeypatch, tmp_path):
     frames(app, 2)
     assert app.running and app.errors == ["ZeroDivisionError: boom"] * 2
     assert app.last_error[0] == "Internal error" and "bug" in app.last_error[1]
-    assert len(list(tmp_path.glob("ichigo-bug-*.txt"))) == 1  # one report, one dialog
+    assert len(list(tmp_path.glob(f"{bug_report_prefix()}*.txt"))) == 1  # one report, one dialog
 
 
 def test_parse_seed_messages():
@@ -282,3 +284,120 @@ def test_play_command_opens_a_new_game_straight_away(scenarios, saves):
     code = cli.main(["play", str(scenarios / "henan_1944.yaml"), "--side", "watch", "--seed", "3", "--frames", "20",
                      "--size", "1024x700"])
     assert code == 0 and time.monotonic() - start < 20
+
+
+# ---------------------------------------------------------------------------------------------
+# nothing of one campaign in the menu: its heading, sides and opponents come from the files
+
+RED_BLUE = ROOT / "tests" / "data" / "red_blue" / "red_blue.yaml"
+
+
+@pytest.fixture
+def two_campaigns(tmp_path):
+    """A scenario folder with two unrelated campaigns: the Henan example and the red/blue one."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "henan_1944.yaml", folder / "henan_1944.yaml")
+    shutil.copy(RED_BLUE, folder / "red_blue.yaml")
+    return folder
+
+
+def heading_fits(menu: MenuScreen, size: tuple[int, int]) -> None:
+    """Every line of the heading inside the margins, above the columns."""
+    from game.ui.menu import content_margin
+
+    w, h = size
+    margin = content_margin(w)
+    top = 150 if h >= 700 else 100
+    parts = menu._heading(size)
+    assert len(parts) == 3  # shadow, title, tagline
+    for image, (x, y) in parts:
+        assert x >= margin and x + image.get_width() <= w - margin + 4, (size, x, image.get_width())
+        assert y + image.get_height() <= top, (size, y, image.get_height())
+
+
+@pytest.mark.parametrize("size", [(800, 560), (1280, 800)])
+def test_the_menu_heading_is_the_selected_scenarios_title_and_first_sentence(two_campaigns, saves, size):
+    app = App(scenario_dir=two_campaigns, size=size)
+    try:
+        app.step()
+        menu = app.screen
+        assert [c.id for c in menu.choices] == ["henan_1944", "red_blue"]
+        title, tagline = menu.heading_texts()
+        assert title == "HENAN 1944 (EXAMPLE)"
+        assert tagline.startswith("The Japanese 12th Army crosses the Yellow River")  # one long sentence
+        heading_fits(menu, size)
+        rendered = menu._heading(size)[2][0]
+        assert rendered.get_width() < menu._heading((4000, size[1]))[2][0].get_width()  # cut to fit
+        assert pygame.display.get_caption()[0] == "Henan 1944 (example)"
+        click(app, list_item(menu.scenario_list, menu.labels[1]))
+        assert menu.choice.id == "red_blue" and app.errors == []
+        assert menu.heading_texts() == ("TARN VALLEY 1923", "Spring 1923: the Red Republic's First Army breaks "
+                                        "out of Port Halden and drives up the Tarn valley railway.")
+        heading_fits(menu, size)
+        assert pygame.display.get_caption()[0] == "Tarn Valley 1923"
+        assert list(menu.side_buttons) == ["red", "blue", "hotseat", "watch"]
+        assert menu.side_buttons["red"].text == "Play Red Republic"
+    finally:
+        app.close()
+
+
+def test_a_side_the_menus_scenario_lacks_is_a_notice_not_a_crash(two_campaigns, saves):
+    app = App(scenario_dir=two_campaigns, menu_defaults={"side": "blue"})
+    try:
+        app.step()
+        menu = app.screen
+        assert menu.choice.id == "henan_1944" and menu.side == "japan"  # the first side, for now
+        assert "no side 'blue' (its sides: japan, china)" in html.unescape(menu.description.html_text)
+        click(app, list_item(menu.scenario_list, menu.labels[1]))
+        assert menu.choice.id == "red_blue" and menu.side == "blue"  # the side asked for, where it exists
+        assert "no side" not in menu.description.html_text
+        click(app, menu.new_button.rect.center)
+        frames(app, 3)
+        assert app.session is not None and app.session.players == {"red": "default", "blue": HUMAN}
+        assert app.errors == []
+    finally:
+        app.close()
+
+
+def test_the_opponents_are_the_profile_files_and_the_players_own(two_campaigns, saves, tmp_path, monkeypatch):
+    import game.ai.profile as profile_module
+    from game.ai.profile import PROFILE_DIR
+    from game.ui.menu import profile_options, user_profile_dir
+
+    own = tmp_path / "own_profiles"
+    own.mkdir()
+    (own / "stubborn.yaml").write_text("extends: defensive\nretreat_odds: 6.0\n", encoding="utf-8")
+    (own / "notes.txt").write_text("not a profile", encoding="utf-8")
+    monkeypatch.setenv(env_var("PROFILES"), str(own))
+    assert user_profile_dir() == own
+    values = [v for _, v in profile_options()]
+    assert values == ["default", *(p for p in profile_module.builtin_profiles() if p != "default"),
+                      str(own / "stubborn.yaml"), "simple", "random"]
+    # a new built-in profile file is offered, a removed one is not
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    shutil.copy(PROFILE_DIR / "default.yaml", builtin / "default.yaml")
+    (builtin / "bold.yaml").write_text("extends: default\naggression: 1.0\n", encoding="utf-8")
+    monkeypatch.setattr(profile_module, "PROFILE_DIR", builtin)
+    assert [v for _, v in profile_options()][:2] == ["default", "bold"]
+    monkeypatch.setattr(profile_module, "PROFILE_DIR", PROFILE_DIR)
+    # the player's own profile, picked in the menu's list, plays the other side
+    app = App(scenario_dir=two_campaigns)
+    try:
+        app.step()
+        menu = app.screen
+        click(app, list_item(menu.scenario_list, menu.labels[1]))
+        label = "stubborn (your profile)"
+        assert label in [item[0] for item in menu.opponent_menu.options_list]
+        click(app, menu.opponent_menu.rect.center)
+        options = menu.opponent_menu.current_state.options_selection_list
+        click(app, list_item(options, label))
+        frames(app, 2)  # the list tells the drop-down, which tells the screen: a frame each
+        assert menu.opponent == str(own / "stubborn.yaml")
+        click(app, menu.new_button.rect.center)
+        frames(app, 3)
+        assert app.session.players == {"red": HUMAN, "blue": str(own / "stubborn.yaml")}
+        assert app.errors == []
+    finally:
+        app.close()

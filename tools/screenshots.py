@@ -5,10 +5,11 @@
 It opens the real window (the dummy video driver unless SDL_VIDEODRIVER says otherwise, e.g.
 under Xvfb), drives it with real pygame events (clicks at hex centres, keys) and saves PNGs of:
 
-    01_menu                 the main menu
+    01_menu                 the main menu (the menu lists the scenarios of FILE's folder)
     02_load_dialog          the load dialog over the menu
-    03_turn_summary         a new game of the Ichi-Go scenario, Japan to move, with its turn summary
-    04_game_start           the map at the start, Japan to move
+    03_turn_summary         a new game of the scenario (default: scenarios/ichigo_1944.yaml) as the
+                            side that moves first, with the turn summary
+    04_game_start           the map at the start
     05_unit_selected        a unit selected: its reach, the enemy zones of control, a hovered path
     06_attack_preview       an attack hovered: the odds and the outcome distribution
     07_attack_confirm       the attack clicked: the confirm step
@@ -17,7 +18,9 @@ under Xvfb), drives it with real pygame events (clicks at hex centres, keys) and
     10_help                 the help overlay (F1)
     11_end_screen           the end of a whole game (computer against computer): verdict and charts
 
-Saves made meanwhile go to a temporary folder, never the player's.
+The unit, the path and the attack shown are picked from the game's legal actions, so any scenario
+will do. When the first side cannot move or attack at the start, those pictures are skipped (and
+said so). Saves made meanwhile go to a temporary folder, never the player's.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame  # noqa: E402
 
+from game import env_var  # noqa: E402
 from game.rules.actions import Attack, Move  # noqa: E402
 from game.ui.app import App  # noqa: E402
 from game.ui.session import HUMAN, Session  # noqa: E402
@@ -90,14 +94,16 @@ class Shooter:
         print(f"wrote {path}{errors}")
 
 
-def pick_unit(game) -> tuple[str, int]:
+def pick_unit(game) -> tuple[str, int] | None:
     """A unit of the side to move with many moves, and a hex it can reach a few hexes away (so the
-    path shows on screen)."""
+    path shows on screen); None when no unit can move."""
     legal = game.legal_actions()
     moves: dict[str, list[Move]] = {}
     for a in legal:
         if isinstance(a, Move):
             moves.setdefault(a.unit, []).append(a)
+    if not moves:
+        return None
     unit = max(moves, key=lambda u: (len(moves[u]), u))
     u = game.state.units[unit]
     hm = game.ctx.hm
@@ -118,7 +124,7 @@ def pick_attack(game) -> Attack | None:
 
 def run(out: Path, size: tuple[int, int], seed: int, scenario: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    os.environ["ICHIGO_SAVES"] = tempfile.mkdtemp(prefix="ichigo-shots-")
+    os.environ[env_var("SAVES")] = tempfile.mkdtemp(prefix="screenshots-")
     app = App(size=size, scenario_dir=scenario.parent, menu_defaults={"seed": seed, "scenario": scenario})
     s = Shooter(app, out)
     try:
@@ -127,7 +133,9 @@ def run(out: Path, size: tuple[int, int], seed: int, scenario: Path) -> list[Pat
 
         # the load dialog lists an autosave and a quick save of a game in progress
         ctx = app.context(scenario)
-        demo = Session(ctx, seed, {"japan": HUMAN, "china": "default"}, autosave=False)
+        first = ctx.scenario.meta.move_order[0]  # the human moves first: no computer phase before the summary
+        demo = Session(ctx, seed, {side: HUMAN if side == first else "default" for side in ctx.sides},
+                       autosave=False)
         from game.ui.session import saves_dir
 
         demo.save(saves_dir() / "quicksave.json")
@@ -135,8 +143,8 @@ def run(out: Path, size: tuple[int, int], seed: int, scenario: Path) -> list[Pat
         s.shot("02_load_dialog")
         s.key(pygame.K_ESCAPE)
 
-        # a new game as Japan, started from the menu's button
-        s.click(app.screen.side_buttons["japan"].rect.center)
+        # a new game as the side that moves first, started from the menu's button
+        s.click(app.screen.side_buttons[first].rect.center)
         s.click(app.screen.new_button.rect.center)
         s.frames(4)
         screen = app.screen
@@ -149,14 +157,18 @@ def run(out: Path, size: tuple[int, int], seed: int, scenario: Path) -> list[Pat
 
         # a unit selected, with its reach and a path hovered
         game = app.session.game
-        unit, far = pick_unit(game)
-        here = game.state.units[unit].hex
-        screen.mapview.center_on(here)
-        s.frames(2)
-        s.click(screen.screen_pos_of_hex(here))
-        s.move_mouse(screen.screen_pos_of_hex(far))
-        s.shot("05_unit_selected")
-        s.clear_orders(screen)
+        picked = pick_unit(game)
+        if picked is not None:
+            unit, far = picked
+            here = game.state.units[unit].hex
+            screen.mapview.center_on(here)
+            s.frames(2)
+            s.click(screen.screen_pos_of_hex(here))
+            s.move_mouse(screen.screen_pos_of_hex(far))
+            s.shot("05_unit_selected")
+            s.clear_orders(screen)
+        else:
+            print("no unit can move at the start: 05 skipped")
 
         # an attack: select the attacking hex, hover the target, click it for the confirm step
         attack = pick_attack(game)
@@ -205,7 +217,7 @@ def run(out: Path, size: tuple[int, int], seed: int, scenario: Path) -> list[Pat
         s.key(pygame.K_F1)
 
         # a whole game, computer against computer, to its end screen
-        end = Session(ctx, seed, {"japan": "default", "china": "default"}, autosave=False)
+        end = Session(ctx, seed, {side: "default" for side in ctx.sides}, autosave=False)
         while not end.game.over:
             end.apply(end._ai[end.game.side_to_move()].choose(end.game, end.game.legal_actions()))
         app.end_game(end)
@@ -223,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
     parser.add_argument("--seed", type=int, default=1944)
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "ichigo_1944.yaml")
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "ichigo_1944.yaml",
+                        help="the scenario to play (default: scenarios/ichigo_1944.yaml); the menu lists its folder")
     args = parser.parse_args(argv)
     try:
         w, h = (int(x) for x in args.size.lower().split("x"))

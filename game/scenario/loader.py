@@ -94,7 +94,7 @@ def _load_chain(path: Path, shown: str, root: Path, stack: list[Path], result: L
     del data["extends"]
     if not isinstance(ext, str) or not ext.strip():
         raise InputError(Diagnostic(ext_pos, "'extends' expects the file name of a base scenario, "
-                                             "e.g. 'extends: ichigo_1944.yaml'"))
+                                             "e.g. 'extends: base.yaml'"))
     if os.path.isabs(ext):
         raise InputError(Diagnostic(ext_pos, f"'extends: {ext}' is an absolute path; expected a path "
                                              "relative to this file, inside the scenario folder"))

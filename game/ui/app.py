@@ -30,7 +30,7 @@ from ..diagnostics import InputError
 from . import dialogs
 from .session import AIError, ScenarioChoice, Session, saves_dir, scenario_choices
 
-TITLE = "Ichi-Go 1944"
+TITLE = "Hex wargame"  # the window's caption until a scenario is chosen (then its title)
 DEFAULT_SIZE = (1280, 800)
 MIN_SIZE = (800, 560)
 FPS = 60
@@ -77,7 +77,7 @@ def _init_pygame() -> None:
 
 
 def _icon() -> pygame.Surface:
-    """A small hex in the campaign's gold, for the window's icon."""
+    """A small gold hex, for the window's icon."""
     import math
 
     s = pygame.Surface((32, 32), pygame.SRCALPHA)
@@ -98,11 +98,12 @@ def format_input_error(exc: InputError, limit: int = 8) -> str:
 
 
 class App:
-    """The window. `scenario_dir` is where the menu finds scenarios; `menu_defaults` (optional:
-    ``scenario`` path, ``seed``, ``side``) preselect the menu's choices."""
+    """The window. `scenario_dir` is where the menu finds scenarios (`choices`: already listed,
+    see :meth:`scenario_choices`); `menu_defaults` (optional: ``scenario`` path, ``seed``,
+    ``side``, ``opponent``) preselect the menu's choices."""
 
     def __init__(self, *, size: tuple[int, int] = DEFAULT_SIZE, scenario_dir: Path, fullscreen: bool = False,
-                 menu_defaults: dict[str, Any] | None = None):
+                 menu_defaults: dict[str, Any] | None = None, choices: list[ScenarioChoice] | None = None):
         _init_pygame()
         pygame.display.set_caption(TITLE)
         try:
@@ -130,7 +131,7 @@ class App:
         self._frame_failed = False
         self._shown: set[str] = set()
         self._contexts: dict[tuple, Any] = {}
-        self._choices: list[ScenarioChoice] | None = None
+        self._choices: list[ScenarioChoice] | None = choices
         self.backgrounds: dict[tuple, pygame.Surface] = {}  # menu backgrounds by (scenario, size)
         from .menu import MenuScreen
 
@@ -292,6 +293,11 @@ class App:
             self.session.stop()
         self.switch(MenuScreen(self))
 
+    def set_caption(self, title: str) -> None:
+        """The window's caption: the scenario's title (the menu's choice, the game's scenario)."""
+        if title != pygame.display.get_caption()[0]:
+            pygame.display.set_caption(title or TITLE)
+
     def new_game(self, scenario: Path, seed: int, players: dict[str, str]) -> None:
         """Start a game of `scenario` -> the game screen; an error dialog when it cannot start."""
         self.show_busy("Setting up the campaign...")
@@ -325,6 +331,7 @@ class App:
         if self.session is not None and self.session is not session:
             self.session.stop()
         self.session = session
+        self.set_caption(session.ctx.scenario.meta.title)
         if session.game.over:
             self.end_game(session)
             return
@@ -399,18 +406,23 @@ class App:
 
 
 def _write_bug_report() -> str:
-    fd, name = tempfile.mkstemp(prefix="ichigo-bug-", suffix=".txt")
+    from .. import bug_report_prefix
+
+    fd, name = tempfile.mkstemp(prefix=bug_report_prefix(), suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         traceback.print_exc(file=fh)
     return name
 
 
 def launch(*, size: tuple[int, int], scenario_dir: Path, fullscreen: bool, menu: dict | None,
-           session: Session | None, new: tuple | None, frames: int | None) -> int:
-    """Open the window for `main.py play`: on the menu, a resumed session, or a new game
-    (scenario, seed, players); run it (or step `frames` frames, for smoke tests); the exit code."""
+           session: Session | None, new: tuple | None, frames: int | None,
+           choices: list[ScenarioChoice] | None = None) -> int:
+    """Open the window for `main.py play`: on the menu (its scenario `choices` when the caller
+    listed them already), a resumed session, or a new game (scenario, seed, players); run it (or
+    step `frames` frames, for smoke tests); the exit code."""
     try:
-        app = App(size=size, scenario_dir=scenario_dir, fullscreen=fullscreen, menu_defaults=menu)
+        app = App(size=size, scenario_dir=scenario_dir, fullscreen=fullscreen, menu_defaults=menu,
+                  choices=choices)
     except pygame.error as exc:
         print(f"main.py play: error: cannot open the game window: {exc} (is there a display? "
               "SDL_VIDEODRIVER=dummy runs without one)", file=sys.stderr)

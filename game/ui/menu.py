@@ -1,5 +1,10 @@
 """The main menu: the scenario (the base and its what-if variants, with the description of the
 selected one), the side, the computer opponent's profile, the seed, and new game / load / quit.
+The heading is the selected scenario's title and the first sentence of its description.
+
+The computer opponents offered are read from the files: 'default' (the scenario's plan), the
+built-in AI profiles (``game/ai/profiles``), the player's own profile files
+(:func:`user_profile_dir`), and the built-in 'simple' and 'random' players.
 
 Keyboard: Enter starts, Esc quits. The background is the selected scenario's map, dimmed (drawn by
 the map view once per scenario and window size, and cached on the App), or a plain gradient when
@@ -8,6 +13,8 @@ the map cannot be drawn.
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
 from pathlib import Path
 
@@ -24,7 +31,6 @@ from .session import HUMAN, ScenarioChoice
 SEED_LIMIT = 10**12
 MAX_CONTENT = 1320  # pixels: wider, the lines of the description get too long to read
 HOTSEAT, WATCH = "hotseat", "watch"
-PROFILES = ("default", "offensive", "defensive", "aggressive", "cautious", "simple", "random")
 PROFILE_HELP = {"default": "the scenario's plan", "simple": "a plain greedy player", "random": "random moves"}
 GOLD = (224, 184, 74)
 TEXT = (232, 232, 236)
@@ -76,6 +82,74 @@ def list_label(choice: ScenarioChoice) -> str:
     return title
 
 
+def default_index(choices: list[ScenarioChoice], scenario: object = None) -> int:
+    """The choice the menu starts with: the `scenario` file when it is listed, else the first one
+    that can be played (else the first)."""
+    if scenario:
+        want = Path(str(scenario)).resolve()
+        for k, c in enumerate(choices):
+            if c.path.resolve() == want:
+                return k
+    return next((k for k, c in enumerate(choices) if c.ok), 0)
+
+
+def user_profile_dir() -> Path:
+    """The folder of the player's own AI profiles (``*.yaml``, see :mod:`game.ai.profile`): the
+    environment variable ``env_var("PROFILES")`` (``HEXWAR_PROFILES`` for the app name
+    ``hexwar``), else ``$XDG_CONFIG_HOME/APP/profiles`` (by default ``~/.config/APP/profiles``),
+    APP being :func:`game.app_name`. Read only: it is not created."""
+    from .. import app_name, env_var
+
+    env = os.environ.get(env_var("PROFILES"))
+    if env:
+        return Path(env).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / app_name() / "profiles"
+
+
+def profile_options() -> list[tuple[str, str]]:
+    """The computer opponents the menu offers, as (label, player): 'default' first, then the other
+    built-in AI profiles (the files of the profile folder), the player's own profile files (the
+    player is the file's path), and the built-in 'simple' and 'random' players."""
+    from ..ai import BUILTIN
+    from ..ai.profile import builtin_profiles
+
+    names = ["default", *(p for p in builtin_profiles() if p != "default")]
+    out = [(profile_label(p), p) for p in names]
+    folder = user_profile_dir()
+    try:
+        own = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    except OSError:  # no folder (the usual case) or an unreadable one: no own profiles
+        own = []
+    out += [(f"{p.stem} (your profile)", str(p)) for p in own]
+    out += [(profile_label(p), p) for p in sorted(BUILTIN, reverse=True)]  # simple, then random
+    return out
+
+
+def profile_label(profile: str) -> str:
+    """How a player reads in the opponent list: its name, and what it is for the special ones."""
+    extra = PROFILE_HELP.get(profile)
+    if profile.endswith((".yaml", ".yml")):
+        return Path(profile).stem
+    return f"{profile} ({extra})" if extra else profile
+
+
+def tagline(description: str) -> str:
+    """The first sentence of a scenario's description (the line under the menu's title)."""
+    text = " ".join(description.split())
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])", text, maxsplit=1)[0] if text else ""
+
+
+def fit_text(font: pygame.font.Font, text: str, width: int) -> str:
+    """`text`, or as many of its first words as fit `width` pixels followed by an ellipsis."""
+    if font.size(text)[0] <= width:
+        return text
+    words = text.split()
+    while words and font.size(" ".join(words) + " …")[0] > width:
+        words.pop()
+    return " ".join(words).rstrip(",;:") + " …" if words else "…"
+
+
 def players_for(choice: ScenarioChoice, side: str, opponent: str) -> dict[str, str]:
     """The players of a menu choice: the side played by the human, both (hotseat) or none (watch)."""
     sides = [s for s, _ in choice.sides]
@@ -94,23 +168,23 @@ class MenuScreen(Screen):
         defaults = app.menu_defaults
         self.choices = app.scenario_choices()
         self.labels = [list_label(c) for c in self.choices]
-        self.index = self._default_index(defaults.get("scenario"))
-        self.side = str(defaults.get("side") or "")
+        self.index = default_index(self.choices, defaults.get("scenario"))
+        # the side asked for (the command line's --side, the side last played): chosen whenever
+        # the selected scenario has it, and a notice in the description when it has not
+        self.wanted_side = str(defaults.get("side") or "")
+        self.side = self.wanted_side
         seed = defaults.get("seed")
         self.seed_text = str(seed if seed is not None else secrets.randbelow(1_000_000))
-        self.opponent = "default"
+        self.profiles = profile_options()
+        self.opponent = str(defaults.get("opponent") or "default")
+        if self.opponent not in {v for _, v in self.profiles}:  # a profile file given on the command line
+            self.profiles.append((profile_label(self.opponent), self.opponent))
         self.root: UIContainer | None = None
         self._frames = 0
         self._plain: pygame.Surface | None = None
+        self._heading_cache: tuple[tuple, list[tuple[pygame.Surface, tuple[int, int]]]] | None = None
         self._build(app.size)
-
-    def _default_index(self, scenario: object) -> int:
-        if scenario:
-            want = Path(str(scenario)).resolve()
-            for k, c in enumerate(self.choices):
-                if c.path.resolve() == want:
-                    return k
-        return next((k for k, c in enumerate(self.choices) if c.ok), 0)
+        self._caption()
 
     @property
     def choice(self) -> ScenarioChoice | None:
@@ -175,8 +249,8 @@ class MenuScreen(Screen):
             return y if compact else y + 30
 
         y = heading("OPPONENT" if compact else "COMPUTER OPPONENT", "#opponent_heading", y, 5)
-        options = [self._profile_label(p) for p in PROFILES]
-        self.opponent_menu = UIDropDownMenu(options, self._profile_label(self.opponent),
+        options = [label for label, _ in self.profiles]
+        self.opponent_menu = UIDropDownMenu(options, self._opponent_label(),
                                             pygame.Rect(16 + label_w, y, inner - label_w, 34), ui, container=right,
                                             object_id=ObjectID("#opponent", None))
         y += 34 + (8 if compact else 16)
@@ -212,10 +286,16 @@ class MenuScreen(Screen):
         out.append((WATCH, "Watch: computer against computer", "The computer plays both sides"))
         return out
 
-    @staticmethod
-    def _profile_label(profile: str) -> str:
-        extra = PROFILE_HELP.get(profile)
-        return f"{profile} ({extra})" if extra else profile
+    def _opponent_label(self) -> str:
+        return next(label for label, value in self.profiles if value == self.opponent)
+
+    def _side_notice(self) -> str:
+        """A sentence when the side asked for is not one of the selected scenario's ('' otherwise)."""
+        want, c = self.wanted_side, self.choice
+        if not want or c is None or not c.ok or want in (HOTSEAT, WATCH) or want in dict(c.sides):
+            return ""
+        sides = ", ".join(s for s, _ in c.sides)
+        return f"This scenario has no side '{want}' (its sides: {sides}); choose yours on the right."
 
     def _description_html(self) -> str:
         c = self.choice
@@ -225,12 +305,16 @@ class MenuScreen(Screen):
             return ("<font color='#ff8a7a'><b>This file cannot be played.</b></font><br><br>"
                     + dialogs.markup(c.error or ""))
         facts = f"{c.turns} turns of {c.days_per_turn} days from {c.start}  ·  {c.path.name}"
-        return (f"<font color='#e0b84a' size=4.5><b>{dialogs.markup(c.title)}</b></font><br>"
+        notice = self._side_notice()
+        notice = f"<font color='#ff8a7a'><b>{dialogs.markup(notice)}</b></font><br><br>" if notice else ""
+        return (f"{notice}<font color='#e0b84a' size=4.5><b>{dialogs.markup(c.title)}</b></font><br>"
                 f"<font color='#a0a4b0'>{dialogs.markup(facts)}</font><br><br>{dialogs.markup(c.description)}")
 
     def _refresh_side(self) -> None:
         keys = list(self.side_buttons)
-        if self.side not in keys:
+        if self.wanted_side in keys:
+            self.side = self.wanted_side
+        elif self.side not in keys:
             self.side = keys[0]
         for key, button in self.side_buttons.items():
             if key == self.side:
@@ -284,8 +368,9 @@ class MenuScreen(Screen):
             else:
                 for key, button in self.side_buttons.items():
                     if element is button:
-                        self.side = key
+                        self.side = self.wanted_side = key
                         self._refresh_side()
+                        self.description.set_text(self._description_html())
         elif event.type == pygame_gui.UI_SELECTION_LIST_NEW_SELECTION and event.ui_element is self.scenario_list:
             if event.text in self.labels:
                 self.select(self.labels.index(event.text))
@@ -297,17 +382,22 @@ class MenuScreen(Screen):
         elif event.type == pygame_gui.UI_TEXT_ENTRY_FINISHED and event.ui_element is self.seed_entry:
             self.start()
         elif event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED and event.ui_element is self.opponent_menu:
-            self.opponent = event.text.split(" (")[0]
+            self.opponent = dict(self.profiles).get(event.text, self.opponent)
 
     def select(self, index: int) -> None:
         """Select a scenario of the list (the side choices follow its sides)."""
         old_sides = self.choice.sides if self.choice else ()
         self.index = index
-        self.description.set_text(self._description_html())
+        self._caption()
         if self.choice is not None and self.choice.sides != old_sides:
             self._build(self.app.size)
         else:
             self._refresh_side()
+            self.description.set_text(self._description_html())
+
+    def _caption(self) -> None:
+        c = self.choice
+        self.app.set_caption(c.title if c is not None and c.ok else "")
 
     def start(self) -> None:
         """New game with the choices made (a message when the seed is not a number)."""
@@ -320,7 +410,7 @@ class MenuScreen(Screen):
         except ValueError as exc:
             self.app.show_error("Bad seed", str(exc))
             return
-        self.app.menu_defaults.update(scenario=c.path, seed=None, side=self.side)
+        self.app.menu_defaults.update(scenario=c.path, seed=None, side=self.side, opponent=self.opponent)
         self.app.new_game(c.path, seed, players_for(c, self.side, self.opponent))
 
     @property
@@ -337,17 +427,51 @@ class MenuScreen(Screen):
         surface.blit(self._background(surface.get_size()), (0, 0))
         w, h = surface.get_size()
         margin = content_margin(w)
-        big = h >= 700
-        title = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, GOLD)
-        shadow = ui_font(56 if big else 42, bold=True).render("ICHI-GO 1944", True, (0, 0, 0))
-        y = 28 if big else 16
-        surface.blit(shadow, (margin + 3, y + 3))
-        surface.blit(title, (margin, y))
-        sub = ui_font(18 if big else 16).render(
-            "Operation Ichi-Go, April to December 1944: Japan's last great offensive in China", True, TEXT)
-        surface.blit(sub, (margin + 2, y + title.get_height() + 2))
+        for image, at in self._heading((w, h)):
+            surface.blit(image, at)
         foot = ui_font(13).render("Enter: new game   ·   Esc: quit   ·   F11: full screen", True, DIM)
         surface.blit(foot, (margin, h - max(24, h // 32) // 2 - foot.get_height() - 4))
+
+    def heading_texts(self) -> tuple[str, str]:
+        """The title and the line under it: the selected scenario's title (in capitals) and the
+        first sentence of its description; nothing without a playable scenario."""
+        c = self.choice
+        if c is None or not c.ok:
+            return "", ""
+        return c.title.upper(), tagline(c.description)
+
+    def _heading(self, size: tuple[int, int]) -> list[tuple[pygame.Surface, tuple[int, int]]]:
+        """The title (with its shadow) and the tagline, rendered to fit above the columns: the
+        title's type shrinks to fit the width (then its end gives way to an ellipsis), the tagline
+        is one line, cut at a word with an ellipsis when it is longer (the whole description is
+        in the scenario column). Cached per texts and window size."""
+        title, sub = self.heading_texts()
+        key = (title, sub, size)
+        if self._heading_cache is not None and self._heading_cache[0] == key:
+            return self._heading_cache[1]
+        w, h = size
+        margin = content_margin(w)
+        room = w - 2 * margin - 4
+        big = h >= 700
+        out: list[tuple[pygame.Surface, tuple[int, int]]] = []
+        y = 28 if big else 16
+        if title:
+            px = 56 if big else 42
+            while px > 26 and ui_font(px, bold=True).size(title)[0] > room:
+                px -= 2
+            font = ui_font(px, bold=True)
+            title = fit_text(font, title, room)
+            image = font.render(title, True, GOLD)
+            # the title keeps the height of the largest type, so the tagline stays in its place
+            top = y + (ui_font(56 if big else 42, bold=True).get_height() - image.get_height()) // 2
+            out.append((font.render(title, True, (0, 0, 0)), (margin + 3, top + 3)))
+            out.append((image, (margin, top)))
+            y += ui_font(56 if big else 42, bold=True).get_height()
+        if sub:
+            font = ui_font(18 if big else 16)
+            out.append((font.render(fit_text(font, sub, room), True, TEXT), (margin + 2, y + 2)))
+        self._heading_cache = (key, out)
+        return out
 
     def update(self, dt: float) -> None:
         """The map background is drawn after the first frame, so the window shows at once."""

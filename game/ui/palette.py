@@ -23,11 +23,8 @@ RGBA = tuple[int, int, int, int]
 
 # -- sides -------------------------------------------------------------------------------------
 
-#: Fallback side colours by side id (the scenario's ``meta.sides[].colour`` wins when given).
-SIDE_COLOURS: dict[str, Colour] = {
-    "japan": (200, 160, 40),
-    "china": (52, 104, 176),
-}
+#: The colour of no side (an index out of range, a side without a colour); a side's own colour is
+#: its ``meta.sides[].colour`` in the scenario.
 NEUTRAL: Colour = (150, 150, 150)
 
 # -- the map -----------------------------------------------------------------------------------
@@ -99,13 +96,12 @@ def shade(c: Colour, k: float) -> Colour:
 
 
 def side_colour(ctx: Context, side: int) -> Colour:
-    """The colour of side ``side`` (an index): the scenario's, else :data:`SIDE_COLOURS`."""
+    """The colour of side ``side`` (an index): the scenario's ``meta.sides[].colour``, else
+    :data:`NEUTRAL`."""
     if side < 0 or side >= len(ctx.sides):
         return NEUTRAL
     spec = ctx.scenario.meta.sides[side]
-    if spec.colour:
-        return hex_colour(spec.colour)
-    return SIDE_COLOURS.get(spec.id, NEUTRAL)
+    return hex_colour(spec.colour) if spec.colour else NEUTRAL
 
 
 def side_short(ctx: Context, side: int) -> str:
@@ -183,7 +179,6 @@ def text(value: str, size: int, colour: Colour = TEXT, *, bold: bool = False,
 __all__ = [
     "NEUTRAL",
     "RGBA",
-    "SIDE_COLOURS",
     "Colour",
     "font",
     "hex_colour",
