@@ -387,8 +387,8 @@ class Session:
 
 
 def saves_dir() -> Path:
-    """Where saves go: the folder in the environment variable ``env_var("SAVES")`` (``ICHIGO_SAVES``
-    for the distribution ``ichigo1944``), else ``$XDG_DATA_HOME/APP/saves`` (by default
+    """Where saves go: the folder in the environment variable ``env_var("SAVES")`` (``HEXWAR_SAVES``
+    for the app name ``hexwar``), else ``$XDG_DATA_HOME/APP/saves`` (by default
     ``~/.local/share/APP/saves``), APP being :func:`game.app_name`; created on demand."""
     from .. import app_name, env_var
 
