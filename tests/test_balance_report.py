@@ -107,6 +107,7 @@ def test_sweep_points_carry_the_outcome_per_value(written):
         assert p["score_mean"] == summary["score"]["mean"] and p["corridor"] == summary["corridor"]["opened"]
 
 
+@pytest.mark.slow
 def test_the_sweep_follows_the_report_side(games, tmp_path):
     sweep = {"path": "regions.henan_famine.active", "values": [True, False], "variants": ["base", "no_famine"]}
     records = {"base": games["base"], "no_famine": games["no_famine"]}

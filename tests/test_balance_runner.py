@@ -39,6 +39,7 @@ def in_process() -> runner.Batch:
     return runner.run_batch(variants(), SEEDS, runner.InProcessBackend())
 
 
+@pytest.mark.slow
 def test_in_process_batch_plays_every_variant_on_every_seed_in_order(in_process):
     assert not in_process.crashes and not in_process.interrupted
     assert [(o.job.variant.name, o.job.seed) for o in in_process.outcomes] == \
@@ -155,6 +156,7 @@ def test_sprt_stops_early_on_a_large_effect():
         [(a.name, s) for a in arms for s in range(100, 100 + batch.pairs_used)]
 
 
+@pytest.mark.slow
 def test_sprt_buffers_pairs_that_finish_out_of_order():
     class Recorder:
         decision = None

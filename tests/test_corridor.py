@@ -101,6 +101,7 @@ def ichigo():
     return load_context(ROOT / "scenarios" / "ichigo_1944.yaml")
 
 
+@pytest.mark.slow
 def test_the_overlay_shows_exactly_the_rules_route_and_gaps(ichigo):
     ctx = ichigo
     game = Game.new(ctx, 5)

@@ -131,6 +131,7 @@ def test_an_unknown_side_is_a_usage_error_listing_the_sides(capsys, option):
     assert code == 1 and "did you mean 'blue'?" in err
 
 
+@pytest.mark.slow
 def test_balance_writes_the_report_and_follows_the_first_side(capsys, tmp_path):
     out_dir = tmp_path / "balance"
     code, out, err = run(capsys, "balance", str(SCENARIO), "--games", "4", "--workers", "1", "--quiet",
@@ -145,6 +146,7 @@ def test_balance_writes_the_report_and_follows_the_first_side(capsys, tmp_path):
     assert "base: 4 games; red wins" in out
 
 
+@pytest.mark.slow
 def test_balance_sweep_follows_the_report_side(capsys, tmp_path):
     out_dir = tmp_path / "sweep"
     code, out, err = run(capsys, "balance", str(SCENARIO), "--games", "2", "--workers", "1", "--quiet",
@@ -160,6 +162,7 @@ def test_balance_sweep_follows_the_report_side(capsys, tmp_path):
     assert "(its sides: red, blue)" in err and not (tmp_path / "never").exists()
 
 
+@pytest.mark.slow
 def test_play_side_without_a_scenario_is_checked_against_the_menus_scenario(capsys, tmp_path, saves):
     folder = tmp_path / "scenarios"
     folder.mkdir()
@@ -190,6 +193,7 @@ def test_side_colours_come_from_the_scenario():
     assert side_colour(ctx, -1) == side_colour(ctx, 2) == NEUTRAL
 
 
+@pytest.mark.slow
 def test_simulate_end_to_end_in_its_own_process(simulated):
     result = subprocess.run([sys.executable, "main.py", "simulate", str(SCENARIO), "--seed", "3", "--json",
                              "--player", "red=default", "--side-profile", "blue=default"],

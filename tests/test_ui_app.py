@@ -317,6 +317,7 @@ def heading_fits(menu: MenuScreen, size: tuple[int, int]) -> None:
 
 
 @pytest.mark.parametrize("size", [(800, 560), (1280, 800)])
+@pytest.mark.slow
 def test_the_menu_heading_is_the_selected_scenarios_title_and_first_sentence(two_campaigns, saves, size):
     app = App(scenario_dir=two_campaigns, size=size)
     try:
@@ -342,6 +343,7 @@ def test_the_menu_heading_is_the_selected_scenarios_title_and_first_sentence(two
         app.close()
 
 
+@pytest.mark.slow
 def test_a_side_the_menus_scenario_lacks_is_a_notice_not_a_crash(two_campaigns, saves):
     app = App(scenario_dir=two_campaigns, menu_defaults={"side": "blue"})
     try:
@@ -360,6 +362,7 @@ def test_a_side_the_menus_scenario_lacks_is_a_notice_not_a_crash(two_campaigns, 
         app.close()
 
 
+@pytest.mark.slow
 def test_the_opponents_are_the_profile_files_and_the_players_own(two_campaigns, saves, tmp_path, monkeypatch):
     import game.ai.profile as profile_module
     from game.ai.profile import PROFILE_DIR
