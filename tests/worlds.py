@@ -36,6 +36,7 @@ import yaml
 from game.hexmap import KM_PER_DEG_LAT, HexMap, Projection
 from game.rules.actions import EndPhase, Move, parse_action
 from game.rules.context import Context, load_context
+from game.names import ENGINE_LOSS_CAUSES
 from game.rules.engine import Game, legal_actions
 from game.rules.state import GameState, Unit
 from game.scenario.validate import validate_file
@@ -280,6 +281,14 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
     vic.update(victory or {})
     doc: dict[str, Any] = {"format": 1, "meta": meta, "map": mp, "rules": rules, "units": [dict(u) for u in units],
                            "victory": vic}
+    regions = [dict(x) for x in regions]
+    if regions:  # the kinds and loss causes the regions use, declared as a scenario must
+        doc["region_kinds"] = [{"id": k, "name": k.replace("_", " ").capitalize()}
+                               for k in dict.fromkeys(r["kind"] for r in regions)]
+        causes = dict.fromkeys(r["loss_cause"] for r in regions if r.get("loss_cause"))
+        causes = [c for c in causes if c not in ENGINE_LOSS_CAUSES]
+        if causes:
+            doc["loss_causes"] = [{"id": c, "name": c.capitalize()} for c in causes]
     for key, value in (("reinforcements", reinforcements), ("withdrawals", withdrawals), ("regions", regions),
                        ("air_bases", air_bases), ("tracks", tracks), ("events", events)):
         value = [dict(x) for x in value]

@@ -16,8 +16,11 @@ highest whose ratio the attack reaches (the lowest when below all), then shifted
 * ``out_of_supply_attacker`` when any attacker is out of supply, ``out_of_supply_defender``
   when every defender is;
 * the attacker's best air support over the target hex, minus the defender's;
-* ``famine_defender`` when the target hex lies in an active famine region that affects the
-  defending side.
+* a region kind's ``defender_shift`` when the target hex lies in an active region of that kind
+  whose effects name the defending side (starving defenders in a famine, say).
+
+Every shift counts in columns: a positive one moves the attack to better odds for the attacker, a
+negative one helps the defender.
 """
 
 from __future__ import annotations
@@ -92,12 +95,19 @@ def unit_strength(ctx: Context, state: GameState, unit: Unit, attacking: bool) -
     return value
 
 
-def famine_shift(ctx: Context, state: GameState, hex_: int, side: int) -> bool:
-    for rid, active in state.regions_active.items():
-        region = ctx.regions[rid]
-        if active and region.kind == "famine" and ctx.region_mask[rid][hex_] and ctx.sides[side] in region.effects:
-            return True
-    return False
+def region_shifts(ctx: Context, state: GameState, hex_: int, side: int) -> list[tuple[str, int]]:
+    """(kind name, shift) for each region kind with a ``defender_shift`` that has an active region
+    over `hex_` whose effects name `side` (the defender), in the order the kinds are declared."""
+    out = []
+    for kind in ctx.scenario.region_kinds:
+        if not kind.defender_shift:
+            continue
+        for rid, active in state.regions_active.items():
+            region = ctx.regions[rid]
+            if active and region.kind == kind.id and ctx.region_mask[rid][hex_] and ctx.sides[side] in region.effects:
+                out.append((kind.name.lower(), kind.defender_shift))
+                break
+    return out
 
 
 def assess(ctx: Context, state: GameState, board: Board, target: int, attackers: list[Unit]) -> Assessment:
@@ -137,8 +147,7 @@ def assess(ctx: Context, state: GameState, board: Board, target: int, attackers:
         shifts.append(("air support", int(board.air_cover[a_side, target])))
     if board.air_cover[d_side, target]:
         shifts.append(("defender air support", -int(board.air_cover[d_side, target])))
-    if shifts_cfg.famine_defender and famine_shift(ctx, state, target, d_side):
-        shifts.append(("famine", shifts_cfg.famine_defender))
+    shifts += region_shifts(ctx, state, target, d_side)
     column = int(np.clip(base + sum(n for _, n in shifts), 0, len(values) - 1))
     outcomes = outcome_distribution(ctx, combat, column, attackers, defenders)
     return Assessment(att, dfn, raw, base, shifts, column, combat.odds[column], outcomes,

@@ -129,6 +129,8 @@ class Context:
                                                b.air_support_shift, b.interdiction,
                                                None if evac is None else dist <= evac)
         self.regions = {r.id: r for r in scenario.regions}
+        self.region_kinds = {r.kind: scenario.region_kind(r.kind) for r in scenario.regions}
+        self.region_cause = {r.id: scenario.region_loss_cause(r) for r in scenario.regions}
         self.region_mask = dict(smap.region_masks)
         self.tracks = {t.id: t for t in scenario.tracks}
         self.events = {e.id: e for e in scenario.events}

@@ -12,7 +12,8 @@ Rules (numbers from the scenario's ``rules``):
   move; a unit may leave a zone of control, but not step straight into another;
 * a unit that has not moved this phase may always move one hex, whatever it costs;
 * the destination must have room under the stacking limit;
-* a strategic rail move goes along own-held intact rail up to ``rules.rail.strategic_hexes``,
+* a strategic rail move goes along own-held intact rail up to ``rules.rail.strategic_hexes`` (each
+  hex counting ``strategic_hex_cost``, times the interdiction factor under enemy air),
   never into or next to an enemy unit or its zone of control, and uses the whole phase.
 """
 
@@ -78,7 +79,7 @@ def movement_allowance(ctx: Context, unit: Unit) -> float:
     if step is not None:
         mp *= step.movement
     if unit.disrupted:
-        mp *= 0.5
+        mp *= ctx.rules.disrupted_movement
     return mp
 
 
@@ -212,6 +213,7 @@ def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict
         return {}
     own = state.control == unit.side
     factor = ctx.rules.air.move_cost_factor
+    hex_cost = ctx.rules.rail.strategic_hex_cost if ctx.rules.rail else 1.0
     interdicted = board.interdicted[unit.side]
     best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
     heap = [(0.0, start)]
@@ -225,7 +227,7 @@ def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict
             j = int(nb[i, d])
             if j < 0 or not own[j] or near_enemy[j]:
                 continue
-            total = cost + (factor if interdicted[j] else 1.0)
+            total = cost + hex_cost * (factor if interdicted[j] else 1.0)
             if total > ctx.strategic_hexes + 1e-9:
                 continue
             if j not in best or total < best[j][0] - 1e-12:

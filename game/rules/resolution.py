@@ -195,15 +195,17 @@ def take_hex(ctx: Context, state: GameState, i: int, side: int) -> None:
 
 
 def disarm_check(ctx: Context, state: GameState, u: Unit, rate: str) -> None:
-    """Peasant disarmament in famine regions (a chance per event, from the region's effects)."""
+    """Disarmament in the regions that cause it (famine: the peasants disarm beaten or starving
+    troops): a chance per event, from the region's effects; logged under the region's kind, with
+    its kind's text."""
     for rid, active in state.regions_active.items():
         if not active or u.status != ACTIVE or not ctx.region_mask[rid][u.hex]:
             continue
         region = ctx.regions[rid]
         effects = region.effects.get(ctx.sides[u.side])
         chance = getattr(effects, rate, 0.0) if effects else 0.0
-        if chance > 0 and state.rng.random() < chance:
+        if effects is not None and chance > 0 and state.rng.random() < chance:
+            name = u.name
             men = lose(ctx, state, u, loss_of(u.strength, effects.disarm_fraction), "disarmed")
-            log(ctx, state, "famine", f"peasants disarm {men:,} men of {u.name}")
-
-
+            text = ctx.region_kinds[region.kind].disarm_text
+            log(ctx, state, region.kind, text.replace("{men}", f"{men:,}").replace("{unit}", name))

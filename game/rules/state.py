@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.model import LOSS_CAUSES
 from .context import Context
 
 ACTIVE, PENDING, WITHDRAWN, DESTROYED = "active", "pending", "withdrawn", "destroyed"
@@ -221,4 +220,5 @@ def _dense_edges(items: list[list[int]], ctx: Context) -> np.ndarray:
 
 
 def new_losses(ctx: Context) -> dict[str, dict[str, int]]:
-    return {s: {c: 0 for c in LOSS_CAUSES} for s in ctx.sides}
+    causes = ctx.scenario.ledger_causes()
+    return {s: {c: 0 for c in causes} for s in ctx.sides}

@@ -106,14 +106,14 @@ def _attrition(ctx: Context, state: GameState) -> None:
             forage = forage and eff.forage
             replace *= eff.replacement_factor
             if eff.attrition_per_turn > 0:
-                lose(ctx, state, u, loss_of(u.strength, eff.attrition_per_turn), region.loss_cause)
+                lose(ctx, state, u, loss_of(u.strength, eff.attrition_per_turn), ctx.region_cause[rid])
                 if u.status != ACTIVE:
                     break
         if u.status != ACTIVE:
             continue
         step = ladder_step(ctx, u)
         if step is not None and step.loss_per_turn > 0:
-            frac = step.loss_per_turn * (0.5 if forage else 1.0)
+            frac = step.loss_per_turn * (ctx.rules.supply.forage_factor if forage else 1.0)
             lose(ctx, state, u, loss_of(u.strength, frac), "attrition")
         if not u.supplied:
             disarm_check(ctx, state, u, "disarm_out_of_supply")

@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from ..names import ENGINE_LOSS_CAUSES
+
 FORMAT_VERSION = 1
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -35,8 +37,6 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64,
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="a colour as '#rrggbb'")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
-LOSS_CAUSES = ("combat", "attrition", "famine", "disease", "surrender", "air", "disarmed")
-LossCause = Literal["combat", "attrition", "famine", "disease", "surrender", "air", "disarmed"]
 
 
 def _latlon(value: Any) -> tuple[float, float]:
@@ -282,6 +282,9 @@ class LineRules(Strict):
 
 class RailRules(LineRules):
     strategic_hexes: int = Field(0, ge=0, le=500, description="hexes a unit may travel by strategic rail move")
+    strategic_hex_cost: float = Field(1.0, gt=0, le=100, description="what each hex of a strategic rail move "
+                                      "counts against strategic_hexes (times rules.air.move_cost_factor inside "
+                                      "enemy air interdiction)")
     repair_per_turn: Annotated[int, Field(ge=0, le=100)] | dict[Id, Annotated[int, Field(ge=0, le=100)]] = Field(
         0, description="broken rail hexsides a side repairs per turn: one number for every side, or per side id")
 
@@ -312,7 +315,6 @@ class CombatShifts(Strict):
     out_of_supply_attacker: int = Field(-1, ge=-6, le=6)
     out_of_supply_defender: int = Field(1, ge=-6, le=6)
     air_support: int = Field(1, ge=-6, le=6)
-    famine_defender: int = Field(0, ge=-6, le=6)
     fortification_per_level: int = Field(-1, ge=-6, le=6)
     entrenched: int = Field(-1, ge=-6, le=6)
     city: int = Field(-1, ge=-6, le=6)
@@ -363,6 +365,9 @@ class SupplyRules(Strict):
     road_range: float = Field(ge=0, le=1000, description="reach along roads, in hexes")
     cross_country_range: float = Field(ge=0, le=1000, description="reach across country, in terrain cost")
     interdicted_range_factor: Fraction = 0.5
+    forage_factor: Fraction = Field(0.5, description="share of the supply ladder's loss per turn a unit out of "
+                                    "supply suffers where it can live off the land (no active region's effects "
+                                    "say forage: false)")
     ladder: list[SupplyStep] = Field(min_length=1)
 
 
@@ -399,6 +404,8 @@ class Rules(Strict):
     replacement_rate: Fraction = Field(0.0, description="share of a supplied unit's missing men replaced per turn")
     min_strength: int = Field(500, ge=1, le=100000, description="a unit reduced below this many men disbands")
     entrench_max: int = Field(2, ge=0, le=5)
+    disrupted_movement: Fraction = Field(0.5, description="share of its movement points a disrupted (routed) unit "
+                                         "keeps for a phase")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,14 +454,42 @@ class SideEffects(Strict):
     forage: bool = True
 
 
+class RegionKind(Strict):
+    """A kind of region: a famine, partisan country, an epidemic, a minefield. Its regions' effects
+    (attrition, disarmament, combat and replacement factors) are their own; the kind says how they
+    look and what they share."""
+
+    id: Id
+    name: str = Field(description="its name on the map's region overlay and in the panels, e.g. 'Famine'")
+    colour: Colour | None = Field(None, description="hatching on the map and its overlay (default: the palette's)")
+    overlay: bool = Field(True, description="shown on the map's region overlay (key 5) while active")
+    badge: bool = Field(False, description="counters standing in an active region of this kind whose effects name "
+                        "their side carry a badge (the famine's brown corner)")
+    defender_shift: int = Field(0, ge=-6, le=6, description="column shift of an attack into an active region of "
+                                "this kind whose effects name the defending side (positive: better odds for the "
+                                "attacker, e.g. starving defenders)")
+    loss_cause: Id | None = Field(None, description="default ledger column of its regions' attrition")
+    disarm_text: str = Field("{men} men of {unit} are disarmed", max_length=200,
+                             description="the log line when its regions disarm a unit: {men} and {unit} are "
+                                         "replaced by the men lost and the unit's name")
+
+
+class LossCauseSpec(Strict):
+    """A ledger column of the scenario's own (e.g. famine, disease, partisans)."""
+
+    id: Id
+    name: str
+
+
 class Region(Strict):
     id: Id
     name: str
-    kind: Literal["famine", "communist_base", "other"]
+    kind: Id = Field(description="one of the scenario's region_kinds (its colour, overlay, combat shift)")
     polygon: list[LatLon] | None = Field(None, min_length=3)
     hexes: list[OffsetHex] | None = None
     active: bool = True
-    loss_cause: LossCause = "attrition"
+    loss_cause: Id | None = Field(None, description="the ledger column its attrition is booked in: 'attrition' "
+                                  "or one of loss_causes (default: its kind's, else 'attrition')")
     effects: dict[Id, SideEffects] = Field(description="per side id")
     source: str | None = None
 
@@ -684,7 +719,7 @@ class HistoryMark(Strict):
     place: Id | None = None
     side: Id | None = None
     event: Id | None = None
-    causes: list[LossCause] = Field([], description="losses: the ledger causes to count (default: all)")
+    causes: list[Id] = Field([], description="losses: the ledger causes to count (default: all)")
     of: list[Id] = Field([], description="ratio: two 'losses' benchmark ids, numerator then denominator")
     accept_from: dt.date | float | None = Field(None, description="calibration: the games' median must not fall "
                                                                   "before this (a date or a number)")
@@ -743,6 +778,24 @@ class Scenario(Strict):
     victory: Victory
     history: list[HistoryMark] = []
     ai: dict[Id, AIPlan] = Field({}, description="per side: the computer player's plan")
+    region_kinds: list[RegionKind] = Field([], description="the kinds of region the scenario uses")
+    loss_causes: list[LossCauseSpec] = Field([], description="the ledger's columns in order: the scenario's own "
+                                             "causes, and the rules' own (combat, attrition, surrender, disarmed) "
+                                             "where it wants them placed or named")
+
+    def ledger_causes(self) -> list[str]:
+        """Every loss cause of the ledger, in order: the rules' own that the scenario does not list,
+        then the scenario's list."""
+        listed = [c.id for c in self.loss_causes]
+        return [c for c in ENGINE_LOSS_CAUSES if c not in listed] + listed
+
+    def region_kind(self, kind: str) -> "RegionKind":
+        """The declaration of a region kind (a bare one for a kind the scenario does not declare)."""
+        return next((k for k in self.region_kinds if k.id == kind), RegionKind(id=kind, name=kind))
+
+    def region_loss_cause(self, region: "Region") -> str:
+        """The ledger column a region's attrition is booked in."""
+        return region.loss_cause or self.region_kind(region.kind).loss_cause or "attrition"
 
 
 SECTIONS = tuple(Scenario.model_fields)

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from ..diagnostics import DiagnosticList, did_you_mean, one_of
+from ..names import ENGINE_LOSS_CAUSES
 from . import model
 from .build import ScenarioMap, build_map
 from .loader import LoadResult, position_of
@@ -123,6 +124,7 @@ class Checker:
         self.check_units()
         self.check_schedule()
         self.check_regions_air_tracks()
+        self.check_kinds_and_causes()
         self.check_events()
         self.check_victory()
         self.check_history()
@@ -336,6 +338,24 @@ class Checker:
                 self.ref(d.side, self.sides, "side", ("tracks", k, "drivers", j, "side"))
                 if d.on == "losses" and d.per_men is None:
                     self.report(("tracks", k, "drivers", j), "a 'losses' driver needs 'per_men'")
+
+    def check_kinds_and_causes(self) -> None:
+        """Region kinds and loss causes are the scenario's own: each used one is declared once."""
+        self.unique(((k.id, ("region_kinds", j, "id")) for j, k in self.each("region_kinds")), "region kind")
+        self.unique(((c.id, ("loss_causes", j, "id")) for j, c in self.each("loss_causes")), "loss cause")
+        kinds = self.raw_ids("region_kinds")
+        causes = self.raw_ids("loss_causes")
+        causes = None if causes is None else list(ENGINE_LOSS_CAUSES) + causes
+        for j, k in self.each("region_kinds"):
+            if k.loss_cause is not None:
+                self.ref(k.loss_cause, causes, "loss cause", ("region_kinds", j, "loss_cause"))
+        for k, r in self.each("regions"):
+            self.ref(r.kind, kinds, "region kind", ("regions", k, "kind"))
+            if r.loss_cause is not None:
+                self.ref(r.loss_cause, causes, "loss cause", ("regions", k, "loss_cause"))
+        for k, h in self.each("history"):
+            for j, c in enumerate(h.causes):
+                self.ref(c, causes, "loss cause", ("history", k, "causes", j))
 
     def check_events(self) -> None:
         self.unique(((e.id, ("events", k, "id")) for k, e in self.each("events")), "event")

@@ -30,7 +30,7 @@ from ..rules.movement import make_board, path_to, rail_reach, reach
 from . import dialogs, panels
 from .app import App, Screen
 from .help import HelpOverlay
-from .mapview import OVERLAYS, MapView
+from .mapview import OVERLAYS, MapView, overlay_label
 from .orders import Orders
 from .panels import Button, Mark
 from .session import HUMAN, AIError, Session, saves_dir
@@ -44,9 +44,6 @@ DRAG_THRESHOLD = 5  # pixels the mouse must move with the button down before a c
 TOOLTIP_DELAY = 0.4  # seconds the mouse must stay still over the map
 QUICKSAVE = "quicksave.json"
 
-#: Overlay names as the buttons show them, in OVERLAYS order (keys 1..7).
-OVERLAY_LABELS = {"supply_own": "Supply", "supply_enemy": "Enemy supply", "zoc": "ZOC", "air": "Air",
-                  "famine": "Famine", "control": "Control", "corridor": "Corridor"}
 
 #: The computer's move speed: (name, seconds per hex moved, seconds an attack is shown).
 SPEEDS = (("slow", 0.22, 1.2), ("normal", 0.09, 0.6), ("fast", 0.03, 0.2), ("instant", 0.0, 0.0))
@@ -136,7 +133,7 @@ class GameScreen(Screen):
         self.overlay_buttons = []
         bx, by = self.map_rect.x + 8, self.map_rect.bottom - 34
         for k, name in enumerate(OVERLAYS):
-            label = f"{k + 1} {OVERLAY_LABELS.get(name, name)}"
+            label = f"{k + 1} {overlay_label(self.session.ctx, name)}"
             width = panels.font(13).size(label)[0] + 18
             b = Button(f"overlay:{name}", label, pygame.Rect(bx, by, width, 26))
             self.overlay_buttons.append(b)

@@ -39,7 +39,7 @@ CONTROLS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Hold the mouse still", "tooltip: terrain, place, control, units"),
         ("Click the minimap", "jump there"),
         ("1 2 3 4", "overlays: own supply, enemy supply, zones of control, air"),
-        ("5 6 7", "overlays: famine, control, the corridor"),
+        ("5 6 7", "overlays: the scenario's regions, control, the corridor"),
     ]),
     ("Game", [
         ("F", "computer's move speed: slow, normal, fast, instant"),

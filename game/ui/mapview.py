@@ -7,10 +7,10 @@ slow, so the map is drawn in layers of cached 512 x 512 tiles, per zoom level:
   roads. Drawn once per zoom level and tile (kept in a least-recently-used cache, so memory
   stays bounded at any zoom: a whole-map surface at the largest zoom would be 60 MB a layer);
 * **map** tiles: a static tile plus what changes during a game but rarely: the control tint,
-  region hatching (famine, Communist base areas), railways intact and broken, the front line,
+  region hatching (each kind the scenario declares, in its colour), railways intact and broken, the front line,
   places with their names and air bases. :meth:`MapView.refresh` compares the new state with
   the last one drawn and throws away only the tiles where something changed;
-* **overlay** tiles (supply, zones of control, air cover, famine, control, the corridor), kept
+* **overlay** tiles (supply, zones of control, air cover, regions, control, the corridor), kept
   the same way: each overlay is reduced to a code per hex and only tiles whose codes changed are
   redrawn;
 * **orders** tiles: the reach of the selected units with movement costs, rail destinations and
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ..rules.context import Context
     from ..rules.engine import Game
 
-OVERLAYS = ("supply_own", "supply_enemy", "zoc", "air", "famine", "control", "corridor")
+OVERLAYS = ("supply_own", "supply_enemy", "zoc", "air", "regions", "control", "corridor")
 #: Distance between adjacent hex centres, in screen pixels, at each zoom level.
 ZOOM_SPACINGS = (10, 14, 20, 28, 40, 56)
 DEFAULT_ZOOM = 3
@@ -301,8 +301,13 @@ class MapView:
         water = self._water
         self._coast = np.flatnonzero(water[self._edge_i] != water[self._edge_j])
         self._places = self._place_table()
+        # region kinds as the scenario declares them: colour, hatching direction, overlay, badge
+        kinds = [k.id for k in ctx.scenario.region_kinds]
+        kinds += sorted({r.kind for r in ctx.regions.values()} - set(kinds))
+        self._kind_index = {k: n for n, k in enumerate(kinds)}
+        self._kind_colour = {k: region_colour(ctx, k, n) for n, k in enumerate(kinds)}
         self._region_kind = {rid: r.kind for rid, r in ctx.regions.items()}
-        self._famine_sides = self._famine_regions()
+        self._famine_sides = self._badge_regions()
         self._game: Game | None = None
         self._snapshot: _Snapshot | None = None
         self._dirty = True
@@ -648,10 +653,9 @@ class MapView:
             if not active or not mask[hexes].any():
                 continue
             kind = self._region_kind[rid]
-            colour = palette.FAMINE if kind == "famine" else palette.COMMUNIST if kind == "communist_base" \
-                else palette.REGION_OTHER
+            colour = self._kind_colour[kind]
             period = max(6, round(z.spacing * 0.45))
-            rising = kind != "famine"
+            rising = self._kind_index[kind] % 2 == 1  # kinds alternate their hatching direction
             pattern = _hatch(colour, 70, period, 1 if z.spacing < 28 else 2, rising)
             members = hexes[mask[hexes] & ~self._water[hexes]]
             _blit_hatched(surf, tile.of(members), pattern, ox, oy, period, rising)
@@ -892,11 +896,12 @@ class MapView:
     def _spent(self, u, to_move: int) -> bool:
         return u.side == to_move and (u.attacked or (u.moved and u.mp <= 0))
 
-    def _famine_regions(self) -> dict[str, set[int]]:
-        """Famine region id -> the sides it hurts."""
+    def _badge_regions(self) -> dict[str, set[int]]:
+        """Region id -> the sides it hurts, for the regions whose kind marks the counters standing
+        in them (``region_kinds[].badge``)."""
         out = {}
         for rid, r in self.ctx.regions.items():
-            if r.kind == "famine":
+            if self.ctx.region_kinds[r.kind].badge:
                 out[rid] = {self.ctx.side_index[s] for s in r.effects if s in self.ctx.side_index}
         return out
 
@@ -1045,10 +1050,11 @@ class MapView:
                     code[base.cover] |= 1 << base.side
                     if base.interdiction:
                         code[base.cover] |= 1 << (8 + base.side)
-        elif name == "famine":
+        elif name == "regions":
+            # each active region of a kind on the overlay, coded by its kind (1 + its index)
             for rid, r in ctx.regions.items():
-                if r.kind == "famine" and state.regions_active.get(rid):
-                    code[ctx.region_mask[rid] & land] = 1
+                if ctx.region_kinds[r.kind].overlay and state.regions_active.get(rid):
+                    code[ctx.region_mask[rid] & land & (code == 0)] = 1 + self._kind_index[r.kind]
         elif name == "control":
             code[land] = state.control[land].astype(np.int16) + 1
         elif name == "corridor":
@@ -1152,8 +1158,11 @@ class MapView:
             self._outline(surf, z, (code & (1 << s)) > 0, inside, ox, oy, (*palette.shade(colour, 0.8), 255),
                           max(2, round(z.spacing * 0.05)))
 
-    def _overlay_famine(self, surf, z, hexes, inside, code, ox, oy) -> None:
-        self._zone(surf, z, hexes, inside, code, ox, oy, palette.FAMINE, 70, 170, False, 255, 0.07)
+    def _overlay_regions(self, surf, z, hexes, inside, code, ox, oy) -> None:
+        for kind, k in self._kind_index.items():
+            if (code[hexes] == k + 1).any():
+                self._zone(surf, z, hexes, inside, (code == k + 1).astype(np.int16), ox, oy, self._kind_colour[kind],
+                           70, 170, k % 2 == 1, 255, 0.07)
 
     def _overlay_control(self, surf, z, hexes, inside, code, ox, oy) -> None:
         for s in range(len(self.ctx.sides)):
@@ -1382,4 +1391,27 @@ def draw_plane(surf: pygame.Surface, c: tuple[float, float], r: float, colour: C
         pygame.draw.line(surf, (220, 20, 20), (x - r, y + r), (x + r, y - r), w)
 
 
-__all__ = ["OVERLAYS", "ZOOM_SPACINGS", "MapView", "Zoom", "draw_plane"]
+def region_colour(ctx, kind: str, index: int) -> tuple[int, int, int]:
+    """A region kind's colour: the scenario's, else the palette's n-th region colour."""
+    declared = ctx.scenario.region_kind(kind).colour
+    if declared:
+        return tuple(int(declared[k:k + 2], 16) for k in (1, 3, 5))  # type: ignore[return-value]
+    return palette.REGION_COLOURS[index % len(palette.REGION_COLOURS)]
+
+
+def overlay_label(ctx, name: str) -> str:
+    """An overlay's name for its button and legend: the region overlay takes the name of the one
+    region kind it shows, or 'Regions'."""
+    if name == "regions":
+        shown = [k.name for k in ctx.scenario.region_kinds if k.overlay and any(
+            r.kind == k.id for r in ctx.scenario.regions)]
+        return shown[0] if len(shown) == 1 else "Regions"
+    return OVERLAY_LABELS.get(name, name)
+
+
+#: Overlay names as the buttons show them, in OVERLAYS order (keys 1..7).
+OVERLAY_LABELS = {"supply_own": "Supply", "supply_enemy": "Enemy supply", "zoc": "ZOC", "air": "Air",
+                  "regions": "Regions", "control": "Control", "corridor": "Corridor"}
+
+
+__all__ = ["OVERLAYS", "OVERLAY_LABELS", "overlay_label", "region_colour", "ZOOM_SPACINGS", "MapView", "Zoom", "draw_plane"]

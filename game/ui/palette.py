@@ -41,6 +41,8 @@ FRONT: Colour = (220, 28, 28)
 FAMINE: Colour = (150, 70, 20)
 COMMUNIST: Colour = (190, 20, 20)
 REGION_OTHER: Colour = (90, 60, 140)
+#: Region kinds the scenario gives no colour, in the order it declares them.
+REGION_COLOURS: tuple[Colour, ...] = (FAMINE, COMMUNIST, REGION_OTHER, (40, 120, 60), (30, 110, 150))
 PLACE_FILL: Colour = (245, 242, 232)
 PLACE_LINE: Colour = (20, 20, 20)
 LABEL: Colour = (18, 18, 18)

@@ -595,7 +595,7 @@ def turn_summary(game: Game, since: Mark | None, side: int) -> list[Section]:
     captures = [(e.text, ACCENT) for e in entries if e.kind == "capture"]
     arrivals = [(e.text, GOOD) for e in entries if e.kind in ("reinforcement", "withdrawal")]
     combats = [e for e in entries if e.kind == "combat"]
-    destroyed = [(e.text, BAD) for e in entries if e.kind in ("unit", "famine")]
+    destroyed = [(e.text, BAD) for e in entries if e.kind == "unit" or e.kind in ctx.region_kinds]
     if captures:
         sections.append(("Places changing hands", captures))
     if combats:
