@@ -86,7 +86,8 @@ def test_cli_exit_codes_and_output(in_root):
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr
-    assert bad.stderr.splitlines()[0].startswith("tests/data/bad_scenarios/unknown_key.yaml:3:16: error: unknown key 'strenght'")
+    assert bad.stderr.splitlines()[0].startswith(
+        "tests/data/bad_scenarios/unknown_key.yaml:3:16: error: unknown key 'strenght'")
     good = subprocess.run([sys.executable, "main.py", "validate", "scenarios/examples/henan_1944.yaml"],
                           capture_output=True, text=True, cwd=ROOT)
     assert good.returncode == 0, good.stderr
