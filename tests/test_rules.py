@@ -1015,3 +1015,25 @@ def test_rail_repair_is_by_side_next_to_working_rail(tmp_path, repair, expected_
     assert broken() == 3
     end_turn(g)
     assert broken() == expected_broken
+
+
+# ---------------------------------------------------------------------------------------------
+# puppet troops
+
+
+def test_puppet_troops_attack_only_alongside_a_regular_unit(tmp_path):
+    ctx = world(tmp_path, cols=7, rows=3, terrain_rows=corridor(7),
+                units=[unit("pp", "japan", 2, 1, puppet=True), unit("jp", "japan", 0, 1),
+                       unit("cn", "china", 3, 1, strength=2000)])
+    g = new_game(ctx)
+    attacks = [a for a in legal_actions(ctx, g.state) if isinstance(a, Attack)]
+    assert attacks == []  # the puppet alone is next to the enemy
+    alone = Attack((3, 1), ((2, 1),))
+    assert "puppet troops attack only alongside regular units" in check(ctx, g.state, alone)
+    with pytest.raises(IllegalAction):
+        apply(ctx, g.state, alone)
+    act(g, "move jp 1,1")
+    act(g, "move jp 2,1")  # the regular division joins the puppet's stack
+    attacks = [a for a in legal_actions(ctx, g.state) if isinstance(a, Attack)]
+    assert attacks == [alone] and check(ctx, g.state, alone) is None
+    assert sorted(preview(ctx, g.state, alone).attackers) == ["jp", "pp"]

@@ -47,7 +47,8 @@ from scipy.sparse.csgraph import dijkstra
 from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
-from ..rules.engine import Game, active_side, can_entrench, corridor_route, eligible_attacker, evacuable, trace
+from ..rules.engine import (Game, active_side, can_entrench, corridor_route, eligible_attacker, evacuable,
+                            puppets_only, trace)
 from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import model
@@ -559,6 +560,8 @@ class _PhaseView:
         for t in targets:
             sources = [h for h in ctx.nb_list[t] if h in by_hex]
             attackers = [u for h in sources for u in by_hex[h]]
+            if puppets_only(attackers):
+                continue
             a = assess(ctx, state, board, t, attackers)
             defenders = state.units_at(t)
             weak = all(not d.supplied for d in defenders)

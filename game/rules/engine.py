@@ -24,7 +24,7 @@ from .context import Context
 from .events import check_events
 from .ledger import log
 from .legality import (IllegalAction, LegalActions, active_side, attack_options, attackers, can_entrench, check,
-                       eligible_attacker, evacuable, legal_actions, preview)
+                       eligible_attacker, evacuable, legal_actions, preview, puppets_only)
 from .resolution import do_attack, do_move, do_rail, plan_move
 from .setup import new_game
 from .state import GameState, LogEntry
@@ -95,6 +95,6 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
 
 
 __all__ = ["Game", "apply", "new_game", "legal_actions", "LegalActions", "check", "preview", "IllegalAction",
-           "active_side", "can_entrench", "eligible_attacker", "attack_options", "attackers", "evacuable",
+           "active_side", "can_entrench", "eligible_attacker", "puppets_only", "attack_options", "attackers", "evacuable",
            "supply_inputs", "supply_sources", "trace", "corridor_steps", "corridor_held", "corridor_open",
            "corridor_route", "CorridorRoute", "score", "Score"]

@@ -124,6 +124,12 @@ def eligible_attacker(ctx: Context, u: Unit) -> bool:
     return u.on_map and not u.attacked and not u.disrupted and ctx.unit_types[u.type].attack > 0
 
 
+def puppets_only(units: Sequence[Unit]) -> bool:
+    """Whether an attack would be made by puppet units alone (``puppet: true``: collaborationist
+    troops, kept as garrisons; they attack only alongside a regular unit of their side)."""
+    return bool(units) and all(u.puppet for u in units)
+
+
 def attack_options(ctx: Context, state: GameState, board: Board,
                    side: int) -> Iterator[tuple[int, list[tuple[int, ...]]]]:
     """(target hex, [attacking hex groups]) for every enemy hex next to eligible attackers.
@@ -144,6 +150,8 @@ def attack_options(ctx: Context, state: GameState, board: Board,
         groups = []
         for k in range(1, len(sources) + 1):
             for combo in combinations(sources, k):
+                if puppets_only([u for h in combo for u in by_hex[h]]):
+                    continue
                 if minimum > 0:
                     a = assess(ctx, state, board, t, [u for h in combo for u in by_hex[h]])
                     if a.raw_odds < minimum:
@@ -222,6 +230,8 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
                 return f"no unit at {ctx.hex_name(i)} can attack (none there, or all have attacked or are disrupted)"
         if len(set(action.from_hexes)) != len(action.from_hexes):
             return "an attacking hex is listed twice"
+        if puppets_only(attackers(ctx, state, action, side)):
+            return "puppet troops attack only alongside regular units (add a hex with a unit that is not a puppet)"
         minimum = ctx.rules.combat.min_odds_to_attack
         if minimum > 0:
             a = assess(ctx, state, board, t, attackers(ctx, state, action, side))
