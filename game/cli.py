@@ -15,8 +15,8 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .diagnostics import InputError
 
@@ -382,7 +382,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     # everything is checked before a single game is played
     contexts = []
     problems: list = []
-    for name, path, overrides in arms:
+    for _name, path, overrides in arms:
         try:
             contexts.append(load_context(path, overrides or None))
         except InputError as exc:

@@ -147,11 +147,13 @@ def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkey
 
 @pytest.mark.parametrize("args, message", [
     ([str(EXAMPLE), "--player", "japan=nosuch"], "unknown AI profile 'nosuch'"),
-    ([str(EXAMPLE), "--side-profile", "japn=simple"], "has no side 'japn'; did you mean 'japan'? (its sides: japan, china)"),
+    ([str(EXAMPLE), "--side-profile", "japn=simple"],
+     "has no side 'japn'; did you mean 'japan'? (its sides: japan, china)"),
     ([str(EXAMPLE), "--player", "chin=simple"], "--player: scenario 'henan_1944' has no side 'chin'; did you mean"),
     ([str(EXAMPLE), "--side-profile", "japan"], "--side-profile expects SIDE=PROFILE"),
     ([str(EXAMPLE), "--player", "=simple"], "--player expects SIDE=PROFILE"),
-    ([str(EXAMPLE), "--player", "simple", "--player", "random"], "--player PROFILE (for every side not named) is given 2"),
+    ([str(EXAMPLE), "--player", "simple", "--player", "random"],
+     "--player PROFILE (for every side not named) is given 2"),
     ([str(EXAMPLE), "--report-side", "jpn"], "--report-side: scenario 'henan_1944' has no side 'jpn'; did you mean"),
     ([str(EXAMPLE), "--sprt"], "--sprt compares two arms"),
     ([str(EXAMPLE), str(NO_FAMINE), str(NO_FAMINE), "--sprt"], "--sprt compares two arms"),

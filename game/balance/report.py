@@ -15,9 +15,9 @@ import json
 import math
 import re
 import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import matplotlib
 
@@ -351,7 +351,7 @@ def chart_verdicts(variants: dict[str, dict]) -> Figure:
                   key=lambda c: verdict_order(c, sides))
     names = list(variants)
     left = np.zeros(len(names))
-    for j, cat in enumerate(cats):
+    for cat in cats:
         shares = np.array([next((r["share"] for r in variants[n]["verdicts"]
                                  if (r["winner"], r["verdict"]) == cat), 0.0) for n in names])
         bars = ax.barh(names, shares, left=left, color=verdict_colour(cat, sides),

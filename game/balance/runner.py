@@ -33,10 +33,11 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, Protocol, Sequence, TextIO
+from typing import Any, Protocol, TextIO
 
 from ..atomic import write_text_atomic
 from ..rules.context import Context, load_context

@@ -46,7 +46,7 @@ class Screen:
 
     root: Any = None  # the container of the screen's pygame_gui elements, if it has any
 
-    def __init__(self, app: "App"):
+    def __init__(self, app: App):
         self.app = app
 
     def handle_event(self, event: pygame.event.Event) -> None:

@@ -503,9 +503,7 @@ def _map_background(app: App, choice: ScenarioChoice | None, size: tuple[int, in
         return surface
     try:
         from ..rules.engine import Game
-        from .mapview import MapView
-
-        from .mapview import ZOOM_SPACINGS
+        from .mapview import ZOOM_SPACINGS, MapView
 
         ctx = app.context(choice.path)
         view = MapView(ctx, size)
