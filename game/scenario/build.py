@@ -329,11 +329,18 @@ class _Builder:
             for p in line.path:
                 if isinstance(p, str) and p not in self.known_places and closest(p, self.known_places) == point:
                     return None  # the path misspells this very place: its own message says so
+        waypoints = ", ".join(p if isinstance(p, str) else str(list(p)) for p in line.path
+                              if not isinstance(p, str) or p in self.known_places)
+        rule = f"a broken section runs between two waypoints of the path: {waypoints}"
+        if isinstance(point, str) and point not in self.known_places:
+            # the places the path names, and those its misspelt waypoints stand for
+            meant = names + [m for p in line.path if isinstance(p, str) and p not in self.known_places
+                             for m in [closest(p, self.known_places)] if m is not None]
+            self.report(path, f"unknown place '{point}'{did_you_mean(point, meant)} ({rule})", "error")
+            return None
         shown = point if isinstance(point, str) else list(point)
         hint = did_you_mean(point, names) if isinstance(point, str) else ""
-        waypoints = ", ".join(p if isinstance(p, str) else str(list(p)) for p in line.path)
-        self.report(path, f"'{shown}' is not a waypoint of '{line.id}'{hint} (a broken section runs "
-                          f"between two waypoints of the path: {waypoints})", "error")
+        self.report(path, f"'{shown}' is not a waypoint of '{line.id}'{hint} ({rule})", "error")
         return None
 
     def control(self, default_control: str | None, terrain: np.ndarray) -> np.ndarray:
