@@ -209,12 +209,13 @@ def load_context(path: str | Path, overrides: Mapping[str, object] | None = None
     """Validate and compile a scenario file; InputError with every diagnostic when it is bad.
 
     `overrides` ({dotted path: value}) change values of the merged scenario before validation
-    (balance sweeps; see :mod:`game.balance.overrides`)."""
+    (balance sweeps; see :mod:`game.scenario.overrides`)."""
     path = Path(path)
     report = validate_file(path, overrides=overrides)
     if not report.ok:
         raise InputError(report.result.diagnostics.errors)
     scenario = report.result.scenario
+    assert scenario is not None and report.map is not None  # a report without errors has both
     return Context(scenario, report.map, content_hash=scenario_hash(scenario), path=str(path))
 
 

@@ -8,6 +8,8 @@ else a fallback, else the nearest own supply source; a side that holds none wait
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from ..scenario import model
@@ -24,6 +26,7 @@ def spec_hex(ctx: Context, spec: model.Unit) -> int:
         return ctx.hm.index(*spec.hex)
     if isinstance(spec.at, str):
         return ctx.place_hex[spec.at]
+    assert spec.at is not None  # validation gives every unit a hex, a place or a position
     return int(ctx.hm.latlon_to_index(*spec.at))
 
 
@@ -120,7 +123,8 @@ def reinforcements(ctx: Context, state: GameState) -> None:
             state.arrived.append(r.id)
 
 
-def _arrive(ctx: Context, state: GameState, specs: list[model.Unit], at, fallback: list[str], kind: str) -> bool:
+def _arrive(ctx: Context, state: GameState, specs: list[model.Unit], at: model.Point, fallback: list[str],
+            kind: Literal["event", "reinforcement"]) -> bool:
     """Place arriving units at `at`, else the first fallback place, else the nearest own supply
     source; False (try again next turn) when the side holds none of them."""
     side = ctx.side_index[specs[0].side]

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..names import LogKind
 from .context import Context
 from .state import DESTROYED, GameState, LogEntry, Unit
 
 
-def log(ctx: Context, state: GameState, kind: str, text: str, source: str = "") -> None:
+def log(ctx: Context, state: GameState, kind: LogKind, text: str, source: str = "") -> None:
     """Append an entry to the game's log, dated with the current turn."""
     state.log.append(LogEntry(state.turn, state.date.isoformat(), kind, text, source))
+
+
+def log_region(ctx: Context, state: GameState, region_kind: str, text: str) -> None:
+    """Append an entry a region's effects caused, logged under the region's kind (the scenario's)."""
+    state.log.append(LogEntry(state.turn, state.date.isoformat(), region_kind, text, ""))
 
 
 def turn_end(ctx: Context, state: GameState) -> dt.date:

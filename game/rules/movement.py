@@ -69,7 +69,7 @@ def enemy_mask(board: Board, side: int, what: str) -> np.ndarray:
     others = [s for s in range(arr.shape[0]) if s != side]
     if not others:
         return np.zeros(arr.shape[1], dtype=bool)
-    return (arr[others] > 0).any(axis=0) if what == "occupied" else arr[others].any(axis=0)
+    return np.asarray((arr[others] > 0).any(axis=0) if what == "occupied" else arr[others].any(axis=0))
 
 
 def movement_allowance(ctx: Context, unit: Unit) -> float:

@@ -68,7 +68,7 @@ class SimplePlayer:
         side = ctx.side_index[game.side_to_move()]
         goals = [h for pid, h in ctx.place_hex.items() if state.owner.get(pid) != side]
         keep = self._garrisons(game, side)
-        moves: dict[str, list[Action]] = {}
+        moves: dict[str, list[Move | RailMove]] = {}
         for a in actions:
             if isinstance(a, (Move, RailMove)):
                 moves.setdefault(a.unit, []).append(a)

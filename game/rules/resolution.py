@@ -14,7 +14,7 @@ import numpy as np
 from .actions import Attack, Move, RailMove
 from .combat import assess, loss_of
 from .context import Context
-from .ledger import log, lose, track_add
+from .ledger import log, log_region, lose, track_add
 from .legality import active_side, attackers
 from .movement import Board, enemy_mask, make_board, path_to, reach
 from .state import ACTIVE, GameState, Unit
@@ -208,4 +208,4 @@ def disarm_check(ctx: Context, state: GameState, u: Unit, rate: str) -> None:
             name = u.name
             men = lose(ctx, state, u, loss_of(u.strength, effects.disarm_fraction), "disarmed")
             text = ctx.region_kinds[region.kind].disarm_text
-            log(ctx, state, region.kind, text.replace("{men}", f"{men:,}").replace("{unit}", name))
+            log_region(ctx, state, region.kind, text.replace("{men}", f"{men:,}").replace("{unit}", name))

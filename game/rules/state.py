@@ -13,13 +13,17 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
+from ..names import PHASES, STATUSES, Phase, Status
 from .context import Context
 
-ACTIVE, PENDING, WITHDRAWN, DESTROYED = "active", "pending", "withdrawn", "destroyed"
+ACTIVE: Final = "active"
+PENDING: Final = "pending"
+WITHDRAWN: Final = "withdrawn"
+DESTROYED: Final = "destroyed"
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Unit:
     max_strength: int
     quality: float
     hex: int = -1
-    status: str = ACTIVE
+    status: Status = ACTIVE
     mp: float = 0.0
     moved: bool = False
     attacked: bool = False
@@ -52,7 +56,7 @@ class Unit:
 class LogEntry:
     turn: int
     date: str
-    kind: str  # event, capture, combat, reinforcement, withdrawal, air, corridor, victory, ...
+    kind: str  # a game.names.LogKind (event, capture, combat, ...), or the kind of the region that logged it
     text: str
     source: str = ""
 
@@ -64,7 +68,7 @@ class GameState:
     turn: int
     date: dt.date
     active: int  # index into the context's move_order
-    phase: str  # "operations" or "over"
+    phase: Phase  # "operations" or "over"
     units: dict[str, Unit]
     control: np.ndarray  # (n,) int8 side index, -1 nobody
     rail: np.ndarray  # (n,6) int8 edge state (EDGE_NONE / EDGE_INTACT / EDGE_BROKEN)
@@ -167,8 +171,8 @@ class GameState:
             raise ValueError(f"control has {control.size} hexes, the scenario's map has {ctx.n}")
         return cls(
             seed=int(data["seed"]), rng=rng, turn=int(data["turn"]), date=dt.date.fromisoformat(data["date"]),
-            active=int(data["active"]), phase=str(data["phase"]),
-            units={u["id"]: Unit(**u) for u in data["units"]},
+            active=int(data["active"]), phase=_one_of(data["phase"], PHASES, "phase"),
+            units={u["id"]: _unit(u) for u in data["units"]},
             control=control, rail=_dense_edges(data["rail"], ctx),
             regions_active=dict(data["regions_active"]), air_active=dict(data["air_active"]),
             air_destroyed=dict(data["air_destroyed"]), sea_lanes=dict(data["sea_lanes"]),
@@ -201,6 +205,18 @@ class GameState:
 
     def total_losses(self, side: str) -> int:
         return sum(self.losses[side].values())
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], what: str) -> Any:
+    if value not in allowed:
+        raise ValueError(f"{what} '{value}' is not one of {', '.join(allowed)}")
+    return value
+
+
+def _unit(data: dict[str, Any]) -> Unit:
+    unit = Unit(**data)
+    _one_of(unit.status, STATUSES, f"unit {unit.id}'s status")
+    return unit
 
 
 def canonical_json(data: Any) -> str:

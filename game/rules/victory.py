@@ -8,6 +8,7 @@ hexsides ``along`` allows (intact rail, roads, any hexside). :func:`corridor_ope
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from .tracing import trace
 # the corridor
 
 
-def corridor_steps(ctx: Context, state: GameState, along: list[str]) -> np.ndarray:
+def corridor_steps(ctx: Context, state: GameState, along: Sequence[str]) -> np.ndarray:
     """(n, 6) bool: the hexsides a corridor may step across (intact rail, road, or any)."""
     step = np.zeros((ctx.n, 6), dtype=bool)
     if "any" in along:
@@ -46,7 +47,7 @@ def corridor_held(ctx: Context, state: GameState, board: Board | None = None) ->
     return (state.control == side) & trace(ctx, state, side, board).supplied
 
 
-def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: list[str]) -> bool:
+def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: Sequence[str]) -> bool:
     """Is there a connected path of `held` hexes from a corridor start to a corridor end,
     stepping along rail edges ('rail'), road edges ('road') or any hexside ('any')?"""
     nb = ctx.neighbours
@@ -218,6 +219,7 @@ def finish(ctx: Context, state: GameState, sudden: model.SuddenDeath | None = No
     v = ctx.scenario.victory
     sc = score(ctx, state)
     names = {s.id: s.name for s in ctx.scenario.meta.sides}
+    winner: str | None  # None: a draw
     if sudden is not None:
         winner, verdict = sudden.winner, "decisive"
         why = (f"{names[sudden.captured_by]} took {ctx.places[sudden.place].name} on {state.date.isoformat()}: "
@@ -230,7 +232,7 @@ def finish(ctx: Context, state: GameState, sudden: model.SuddenDeath | None = No
             where = f"{band.min_score:g} or more"
         else:
             where = f"under {v.bands[k - 1].min_score:g}" if k > 0 else "any score"
-        outcome = "a draw" if verdict == "draw" else f"a {verdict} victory for {names[winner]}"
+        outcome = "a draw" if verdict == "draw" or winner is None else f"a {verdict} victory for {names[winner]}"
         why = f"{names[v.score_side]} scores {_points(sc.total)} ({where}): {outcome}."
     parts = [why]
     if sc.items:

@@ -29,7 +29,7 @@ from pydantic import (
 
 from ..names import ENGINE_LOSS_CAUSES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64,
@@ -314,7 +314,6 @@ class CombatResult(Strict):
 class CombatShifts(Strict):
     out_of_supply_attacker: int = Field(-1, ge=-6, le=6)
     out_of_supply_defender: int = Field(1, ge=-6, le=6)
-    air_support: int = Field(1, ge=-6, le=6)
     fortification_per_level: int = Field(-1, ge=-6, le=6)
     entrenched: int = Field(-1, ge=-6, le=6)
     city: int = Field(-1, ge=-6, le=6)
