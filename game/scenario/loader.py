@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Tag, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos, did_you_mean, one_of
 from ..yamlload import REJECTED, YList, YMap, load_yaml
@@ -214,8 +215,9 @@ def position_of(raw: Any, path: tuple, *, key: bool = False) -> Pos:
 def _section_adapter(name: str) -> TypeAdapter:
     cache = _section_adapter.__dict__.setdefault("cache", {})
     if name not in cache:
-        info = model.Scenario.model_fields[name]
-        cache[name] = TypeAdapter(info.annotation)
+        annotation = model.Scenario.model_fields[name].annotation
+        assert annotation is not None  # every section of the Scenario model is annotated
+        cache[name] = TypeAdapter(annotation)
     return cache[name]
 
 
@@ -352,7 +354,7 @@ def describe_path(raw: Any, path: tuple) -> str:
     return text
 
 
-def report_pydantic_error(raw: YMap, loc: tuple, err: dict, diags: DiagnosticList) -> None:
+def report_pydantic_error(raw: YMap, loc: tuple, err: ErrorDetails, diags: DiagnosticList) -> None:
     """Turn one pydantic error into a line-precise diagnostic with a readable message."""
     kind = err["type"]
     if err.get("input") is REJECTED:

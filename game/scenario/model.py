@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -76,7 +76,7 @@ def _plain(value: Any) -> Any:
 
 _AS_PLAIN = PlainSerializer(_plain)
 LatLon = Annotated[tuple[float, float], PlainValidator(_latlon), _AS_PLAIN, WithJsonSchema(_LATLON_SCHEMA)]
-Point = Annotated[Union[str, tuple[float, float]], PlainValidator(_point), _AS_PLAIN, WithJsonSchema(
+Point = Annotated[str | tuple[float, float], PlainValidator(_point), _AS_PLAIN, WithJsonSchema(
     {"anyOf": [{"type": "string", "pattern": ID_PATTERN, "description": "a place id"}, _LATLON_SCHEMA]})]
 OffsetHex = Annotated[tuple[int, int], PlainValidator(_offset), _AS_PLAIN, WithJsonSchema(
     {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
@@ -128,7 +128,7 @@ class Projection(Strict):
     orientation: Literal["pointy", "flat"] = "pointy"
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Projection":
+    def _ordered(self) -> Projection:
         if self.lat_min >= self.lat_max:
             raise ValueError(f"lat_min ({self.lat_min}) must be less than lat_max ({self.lat_max})")
         if self.lon_min >= self.lon_max:
@@ -143,7 +143,7 @@ class TerrainRegion(Strict):
     hexes: list[OffsetHex] | None = None
 
     @model_validator(mode="after")
-    def _one_shape(self) -> "TerrainRegion":
+    def _one_shape(self) -> TerrainRegion:
         if (self.polygon is None) == (self.hexes is None):
             raise ValueError("give exactly one of 'polygon' or 'hexes'")
         return self
@@ -219,7 +219,7 @@ class Place(Strict):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _one_location(self) -> "Place":
+    def _one_location(self) -> Place:
         if (self.at is None) == (self.hex is None):
             raise ValueError("give exactly one of 'at' ([lat, lon]) or 'hex' ([column, row])")
         return self
@@ -231,7 +231,7 @@ class ControlArea(Strict):
     hexes: list[OffsetHex] | None = None
 
     @model_validator(mode="after")
-    def _one_shape(self) -> "ControlArea":
+    def _one_shape(self) -> ControlArea:
         if (self.polygon is None) == (self.hexes is None):
             raise ValueError("give exactly one of 'polygon' or 'hexes'")
         return self
@@ -493,7 +493,7 @@ class Region(Strict):
     source: str | None = None
 
     @model_validator(mode="after")
-    def _one_shape(self) -> "Region":
+    def _one_shape(self) -> Region:
         if (self.polygon is None) == (self.hexes is None):
             raise ValueError("give exactly one of 'polygon' or 'hexes'")
         return self
@@ -531,7 +531,7 @@ class Track(Strict):
     drivers: list[TrackDriver] = []
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Track":
+    def _bounds(self) -> Track:
         if not self.min <= self.initial <= self.max:
             raise ValueError(f"initial {self.initial} must lie between min {self.min} and max {self.max}")
         return self
@@ -551,7 +551,7 @@ class TriggerTrack(Strict):
     at_most: float | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "TriggerTrack":
+    def _one(self) -> TriggerTrack:
         if self.at_least is None and self.at_most is None:
             raise ValueError("give 'at_least' or 'at_most'")
         return self
@@ -575,8 +575,8 @@ def _trigger_kind(value: Any) -> str | None:
 
 
 Trigger = Annotated[
-    Union[Annotated[TriggerCaptured, Tag("captured")], Annotated[TriggerTrack, Tag("track")],
-          Annotated[TriggerEvent, Tag("after_event")]],
+    Annotated[TriggerCaptured, Tag("captured")] | Annotated[TriggerTrack, Tag("track")]
+    | Annotated[TriggerEvent, Tag("after_event")],
     Discriminator(_trigger_kind, custom_error_type="trigger_kind",
                   custom_error_message="a trigger needs one of the keys 'captured' (with 'by'), "
                                        "'track' (with 'at_least' or 'at_most') or 'after_event'"),
@@ -635,9 +635,8 @@ class EffectMessage(Strict):
     text: str
 
 
-Effect = Annotated[Union[EffectTrack, EffectRegion, EffectSeaLanes, EffectAirBase,
-                         EffectReinforcementsStop, EffectSupply, EffectReinforce, EffectWithdraw,
-                         EffectMessage], Field(discriminator="type")]
+Effect = Annotated[EffectTrack | EffectRegion | EffectSeaLanes | EffectAirBase | EffectReinforcementsStop
+                   | EffectSupply | EffectReinforce | EffectWithdraw | EffectMessage, Field(discriminator="type")]
 EFFECT_TYPES = ("track", "region", "sea_lanes", "air_base", "reinforcements_stop", "supply",
                 "reinforce", "withdraw", "message")
 
@@ -653,7 +652,7 @@ class Event(Strict):
     effects: list[Effect] = []
 
     @model_validator(mode="after")
-    def _when(self) -> "Event":
+    def _when(self) -> Event:
         if self.date is None and self.trigger is None:
             raise ValueError("give a 'date' or a 'trigger' (or both: the trigger is checked from that date)")
         return self
@@ -788,11 +787,11 @@ class Scenario(Strict):
         listed = [c.id for c in self.loss_causes]
         return [c for c in ENGINE_LOSS_CAUSES if c not in listed] + listed
 
-    def region_kind(self, kind: str) -> "RegionKind":
+    def region_kind(self, kind: str) -> RegionKind:
         """The declaration of a region kind (a bare one for a kind the scenario does not declare)."""
         return next((k for k in self.region_kinds if k.id == kind), RegionKind(id=kind, name=kind))
 
-    def region_loss_cause(self, region: "Region") -> str:
+    def region_loss_cause(self, region: Region) -> str:
         """The ledger column a region's attrition is booked in."""
         return region.loss_cause or self.region_kind(region.kind).loss_cause or "attrition"
 

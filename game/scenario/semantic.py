@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
@@ -105,7 +106,7 @@ class Checker:
 
     def all_units(self) -> list[tuple[model.Unit, tuple, str]]:
         """Every unit with its path and where it comes from: 'start', 'reinforcement', 'event'."""
-        out = [(u, ("units", k), "start") for k, u in self.each("units")]
+        out: list[tuple[model.Unit, tuple, str]] = [(u, ("units", k), "start") for k, u in self.each("units")]
         for k, r in self.each("reinforcements"):
             out += [(u, ("reinforcements", k, "units", j), "reinforcement") for j, u in enumerate(r.units)]
         for k, e in self.each("events"):
@@ -138,11 +139,13 @@ class Checker:
         self.unique(((s.id, ("meta", "sides", k, "id")) for k, s in enumerate(meta.sides)), "side")
         for k, side in enumerate(meta.move_order):
             self.ref(side, self.sides, "side", ("meta", "move_order", k))
-        missing = [s for s in self.sides if s not in meta.move_order]
+        sides = self.sides
+        assert sides is not None  # meta is valid, so its 'sides' is a list
+        missing = [s for s in sides if s not in meta.move_order]
         counts = Counter(meta.move_order)
         if missing or any(c > 1 for c in counts.values()):
             self.report(("meta", "move_order"), "move_order must name every side exactly once "
-                                                f"(sides: {', '.join(self.sides)})")
+                                                f"(sides: {', '.join(sides)})")
 
     def check_rules(self) -> None:
         rules: model.Rules | None = self.s.get("rules")
@@ -208,7 +211,8 @@ class Checker:
         m: model.MapSpec | None = self.s.get("map")
         if m is None:
             return
-        self.map = build_map(m, self.s.get("rules"), self.sides or [], [x for _, x in self.each("regions")], self.report)
+        self.map = build_map(m, self.s.get("rules"), self.sides or [], [x for _, x in self.each("regions")],
+                             self.report)
         rules: model.Rules | None = self.s.get("rules")
         if rules is None:
             return
@@ -216,8 +220,9 @@ class Checker:
         for k, p in enumerate(m.places):
             i = self.map.place_hex.get(p.id, -1)
             if i >= 0 and water[self.map.terrain[i]]:
-                self.report(("map", "places", k), f"place '{p.id}' falls on a {self.map.terrain_ids[self.map.terrain[i]]} "
-                                                  "hex; expected land (move it or correct the terrain)")
+                self.report(("map", "places", k),
+                            f"place '{p.id}' falls on a {self.map.terrain_ids[self.map.terrain[i]]} "
+                            "hex; expected land (move it or correct the terrain)")
 
     def unit_hex(self, unit: model.Unit, path: tuple) -> int:
         assert self.map is not None
@@ -234,6 +239,7 @@ class Checker:
                 return self.map.place_hex[unit.at]
             self.ref(unit.at, self.places, "place", path + ("at",))
             return -1
+        assert unit.at is not None  # the caller checked that the unit has one of 'at' or 'hex'
         i = hm.latlon_to_index(*unit.at)
         if i < 0:
             self.report(path + ("at",), f"unit '{unit.id}' at {list(unit.at)} is off the map")
@@ -257,7 +263,8 @@ class Checker:
             if origin != "start":
                 if u.at is not None or u.hex is not None:
                     key = "at" if u.at is not None else "hex"
-                    self.report(path + (key,), f"unit '{u.id}' arrives with its {'reinforcement' if origin == 'reinforcement' else 'event'}; "
+                    self.report(path + (key,), f"unit '{u.id}' arrives with its "
+                                               f"{'reinforcement' if origin == 'reinforcement' else 'event'}; "
                                                "give the place there, not on the unit")
                 continue
             if (u.at is None) == (u.hex is None):
@@ -271,6 +278,7 @@ class Checker:
             stack.setdefault(i, []).append((u, path))
             utype = types.get(u.type)
             if utype is not None:
+                assert rules is not None  # without rules there are no unit types
                 tid = self.map.terrain_ids[self.map.terrain[i]]
                 terrain = next(t for t in rules.terrain if t.id == tid)
                 if utype.movement_class not in terrain.move_cost:
@@ -324,7 +332,8 @@ class Checker:
         m: model.MapSpec | None = self.s.get("map")
         kinds = {p.id: p.kind for p in m.places} if m else {}
         for k, b in self.each("air_bases"):
-            if self.ref(b.place, self.places, "place", ("air_bases", k, "place")) and kinds.get(b.place) not in (None, "air_base", "city", "town"):
+            if (self.ref(b.place, self.places, "place", ("air_bases", k, "place"))
+                    and kinds.get(b.place) not in (None, "air_base", "city", "town")):
                 self.report(("air_bases", k, "place"), f"air base '{b.id}' is at '{b.place}', a {kinds[b.place]}",
                             "warning")
             self.ref(b.side, self.sides, "side", ("air_bases", k, "side"))
