@@ -34,9 +34,9 @@ import pytest
 import yaml
 
 from game.hexmap import KM_PER_DEG_LAT, HexMap, Projection
+from game.names import ENGINE_LOSS_CAUSES
 from game.rules.actions import EndPhase, Move, parse_action
 from game.rules.context import Context, load_context
-from game.names import ENGINE_LOSS_CAUSES
 from game.rules.engine import Game, legal_actions
 from game.rules.state import GameState, Unit
 from game.scenario.validate import validate_file

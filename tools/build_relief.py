@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import mapbuild
-
 from game.diagnostics import InputError
 from game.rules.context import load_context
 
@@ -84,7 +83,8 @@ def build(scenario: Path, km_per_px: float, sigma_km: float, clip: float) -> tup
     land = (idx >= 0) & ~ctx.water[np.maximum(idx, 0)] & (mask.sample(lat, lon) == 1)
     weight = land.astype(np.float64)
     sigma = sigma_km / km_per_px
-    blurred = ndimage.gaussian_filter(sampled * weight, sigma) / np.maximum(ndimage.gaussian_filter(weight, sigma), 1e-6)
+    blurred = (ndimage.gaussian_filter(sampled * weight, sigma)
+               / np.maximum(ndimage.gaussian_filter(weight, sigma), 1e-6))
     high = (sampled - blurred) * weight
     scale = float(np.percentile(np.abs(high[land]), clip)) if land.any() else 1.0
     values = np.where(land, 128.0 + 127.0 * np.clip(high / max(scale, 1e-6), -1.0, 1.0), 128.0)

@@ -78,15 +78,16 @@ import gzip
 import math
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from game.atomic import write_text_atomic  # noqa: E402,F401  (the project's atomic writer, used by build_map.py)
 from numpy.typing import NDArray
+
+from game.atomic import write_text_atomic  # noqa: E402,F401  (the project's atomic writer, used by build_map.py)
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

@@ -65,7 +65,7 @@ def main() -> int:
             colour = tuple(int(0.82 * a + 0.18 * b) for a, b in zip(colour, tint))
         pygame.draw.polygon(surf, colour, corners)
         pygame.draw.polygon(surf, tuple(int(c * 0.85) for c in colour), corners, 1)
-    for rid, mask in m.region_masks.items():
+    for _rid, mask in m.region_masks.items():
         for i in mask.nonzero()[0]:
             x, y = pts[i]
             pygame.draw.line(surf, (150, 40, 40), (x - size * 0.4, y + size * 0.4), (x + size * 0.4, y - size * 0.4), 1)
@@ -78,12 +78,14 @@ def main() -> int:
             if m.river[i, d]:
                 # the hexside shared by i and j: the two corners nearest the midpoint
                 mid = ((pts[i][0] + pts[j][0]) / 2, (pts[i][1] + pts[j][1]) / 2)
-                corners = sorted(layout.corners(hm.hex_of(i)), key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
+                corners = sorted(layout.corners(hm.hex_of(i)),
+                                 key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
                 pygame.draw.line(surf, (40, 90, 200), corners[0], corners[1], 2 + 2 * (m.river[i, d] > 1))
             if (m.control[i] >= 0 and m.control[j] >= 0 and m.control[i] != m.control[j]
                     and not water[m.terrain[i]] and not water[m.terrain[j]]):  # the front line
                 mid = ((pts[i][0] + pts[j][0]) / 2, (pts[i][1] + pts[j][1]) / 2)
-                corners = sorted(layout.corners(hm.hex_of(i)), key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
+                corners = sorted(layout.corners(hm.hex_of(i)),
+                                 key=lambda c: (c[0] - mid[0]) ** 2 + (c[1] - mid[1]) ** 2)[:2]
                 pygame.draw.line(surf, (220, 30, 30), corners[0], corners[1], 3)
             for edges, colour, w in ((m.road, (150, 110, 60), 2), (m.rail, (20, 20, 20), 3)):
                 if edges[i, d] == EDGE_INTACT:

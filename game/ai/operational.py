@@ -47,12 +47,21 @@ from scipy.sparse.csgraph import dijkstra
 from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import assess, unit_strength
 from ..rules.context import Context
-from ..rules.engine import (Game, active_side, can_entrench, corridor_route, eligible_attacker, evacuable,
-                            puppets_only, trace)
+from ..rules.engine import (
+    Game,
+    active_side,
+    can_entrench,
+    corridor_route,
+    eligible_attacker,
+    evacuable,
+    puppets_only,
+    trace,
+)
 from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import model
 from .profile import Profile
+
 
 def _graph(ctx: Context, c: int, rail_discount: float) -> csr_matrix:
     """The reversed movement graph of a class: edge j -> i costs a step from i into j (terrain,

@@ -28,7 +28,8 @@ class Profile(BaseModel):
     extends: str | None = None
     # attacking
     min_odds: float = Field(1.5, gt=0, description="least raw odds for a deliberate attack")
-    aggression: float = Field(0.5, ge=0, le=1, description="0: attack only sure things; 1: attack whenever it might pay")
+    aggression: float = Field(0.5, ge=0, le=1,
+                              description="0: attack only sure things; 1: attack whenever it might pay")
     caution: float = Field(1.0, ge=0, description="weight of own expected losses against the enemy's")
     objective_value: float = Field(30.0, ge=0, description="value (in thousands of men) of taking an objective")
     # moving
@@ -53,7 +54,8 @@ class Profile(BaseModel):
                                  "the corridor's route, clear of the enemy, this close (movement points)")
     max_guards: int = Field(12, ge=0, description="offensive: at most this many route hexes guarded at once")
     # defending
-    retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it at these odds")
+    retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it "
+                                "at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
     hold_to_the_last: bool = Field(True, description="defensive: garrisons of places to hold never fall back")
     evacuate_odds: float = Field(1.5, gt=0, description=(
@@ -125,4 +127,4 @@ def load_profile(name_or_path: str, _seen: tuple[str, ...] = ()) -> Profile:
             pos = node.val_pos.get(key, node.key_pos.get(key, node.pos)) if key in data else node.pos
             hint = f"; expected one of: {', '.join(Profile.model_fields)}" if err["type"] == "extra_forbidden" else ""
             out.error(pos, f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}{hint}")
-        raise InputError(out.items)
+        raise InputError(out.items) from None

@@ -23,8 +23,20 @@ from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMov
 from .context import Context
 from .events import check_events
 from .ledger import log
-from .legality import (IllegalAction, LegalActions, active_side, attack_options, attackers, can_entrench, check,
-                       eligible_attacker, evacuable, legal_actions, preview, puppets_only)
+from .legality import (
+    IllegalAction,
+    LegalActions,
+    active_side,
+    attack_options,
+    attackers,
+    can_entrench,
+    check,
+    eligible_attacker,
+    evacuable,
+    legal_actions,
+    preview,
+    puppets_only,
+)
 from .resolution import do_attack, do_move, do_rail, plan_move
 from .setup import new_game
 from .state import GameState, LogEntry
@@ -41,7 +53,7 @@ class Game:
         self.state = state
 
     @classmethod
-    def new(cls, ctx: Context, seed: int) -> "Game":
+    def new(cls, ctx: Context, seed: int) -> Game:
         return cls(ctx, new_game(ctx, seed))
 
     def legal_actions(self) -> LegalActions:
@@ -51,7 +63,7 @@ class Game:
     def apply(self, action: Action) -> list[LogEntry]:
         return apply(self.ctx, self.state, action)
 
-    def clone(self) -> "Game":
+    def clone(self) -> Game:
         return Game(self.ctx, self.state.clone())
 
     @property
@@ -95,6 +107,6 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
 
 
 __all__ = ["Game", "apply", "new_game", "legal_actions", "LegalActions", "check", "preview", "IllegalAction",
-           "active_side", "can_entrench", "eligible_attacker", "puppets_only", "attack_options", "attackers", "evacuable",
-           "supply_inputs", "supply_sources", "trace", "corridor_steps", "corridor_held", "corridor_open",
+           "active_side", "can_entrench", "eligible_attacker", "puppets_only", "attack_options", "attackers",
+           "evacuable", "supply_inputs", "supply_sources", "trace", "corridor_steps", "corridor_held", "corridor_open",
            "corridor_route", "CorridorRoute", "score", "Score"]

@@ -255,7 +255,8 @@ def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: int)
         return f"{where} is water"
     if board.occupied[u.side, j] >= ctx.rules.stacking.max_units:
         return f"{where} already holds {ctx.rules.stacking.max_units} units (the stacking limit)"
-    return f"{u.name} cannot reach {where} with {u.mp:g} movement points this phase (terrain, rivers or enemy zones of control)"
+    return (f"{u.name} cannot reach {where} with {u.mp:g} movement points this phase "
+            "(terrain, rivers or enemy zones of control)")
 
 
 

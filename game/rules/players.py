@@ -6,7 +6,8 @@ of them. A player has its own random generator and never draws from the game's.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 

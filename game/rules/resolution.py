@@ -83,7 +83,8 @@ def do_attack(ctx: Context, state: GameState, action: Attack) -> None:
         hold = (ctx.fort[target] > 0 or ctx.city[target]) and not r.rout  # routed troops cannot hold
         for u in [x for x in defenders if x.status == ACTIVE]:
             if hold:
-                lost_d += lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * r.defender_retreat), "combat")
+                lost_d += lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * r.defender_retreat),
+                               "combat")
                 notes.append(f"{u.name} holds its position")
                 continue
             if r.rout:
@@ -101,15 +102,15 @@ def do_attack(ctx: Context, state: GameState, action: Attack) -> None:
             u.disrupted = u.disrupted or r.rout
             notes.append(f"{u.name} {'routs' if r.rout else 'retreats'}")
             if moved < r.defender_retreat:  # cornered after part of the way: it stands and pays
-                lost_d += lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * (r.defender_retreat - moved)),
-                                "combat")
+                lost_d += lose(ctx, state, u,
+                               loss_of(u.strength, combat.hold_loss_per_hex * (r.defender_retreat - moved)), "combat")
             disarm_check(ctx, state, u, "disarm_on_retreat")
     if r.attacker_retreat:
         for u in [x for x in committed if x.status == ACTIVE]:
             moved = _retreat(ctx, state, u, r.attacker_retreat, [target])
             if moved < r.attacker_retreat:
-                lost_a += lose(ctx, state, u, loss_of(u.strength, combat.hold_loss_per_hex * (r.attacker_retreat - moved)),
-                                "combat")
+                lost_a += lose(ctx, state, u,
+                               loss_of(u.strength, combat.hold_loss_per_hex * (r.attacker_retreat - moved)), "combat")
     if not state.units_at(target) and not r.attacker_retreat:
         movers = [u for u in committed if u.status == ACTIVE and np.isfinite(
             ctx.enter_cost[ctx.class_index[ctx.unit_types[u.type].movement_class], target])]

@@ -56,7 +56,7 @@ def save_dict(game: Game, actions: list[Action], *, save_path: Path, players: di
     body = {
         "format": SAVE_FORMAT,
         "version": SAVE_VERSION,
-        "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": {"id": ctx.scenario.meta.id, "path": shown, "hash": ctx.content_hash},
         "seed": state.seed,
         "players": players or {},
@@ -111,7 +111,8 @@ def read_save(path: str | Path) -> Save:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(f"not a save file, or a damaged one: JSON error: {exc.msg}", Pos(shown, exc.lineno, exc.colno)) from None
+        raise fail(f"not a save file, or a damaged one: JSON error: {exc.msg}",
+                   Pos(shown, exc.lineno, exc.colno)) from None
     if not isinstance(data, dict) or not is_save_format(data.get("format")):
         raise fail(f"not a save file of this game (expected \"format\": \"{SAVE_FORMAT}\")")
     if data.get("version") != SAVE_VERSION:

@@ -97,7 +97,7 @@ class GameState:
 
     # -- copies and serialisation ----------------------------------------------------------------
 
-    def clone(self) -> "GameState":
+    def clone(self) -> GameState:
         """A deep copy with its own generator in the same state."""
         new = copy.copy(self)
         new.rng = np.random.Generator(np.random.PCG64())
@@ -159,7 +159,7 @@ class GameState:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], ctx: Context) -> "GameState":
+    def from_dict(cls, data: dict[str, Any], ctx: Context) -> GameState:
         """Rebuild a state from :meth:`to_dict` output; KeyError/ValueError/TypeError on bad data."""
         rng = np.random.Generator(np.random.PCG64())
         r = data["rng"]

@@ -20,7 +20,6 @@ from .movement import Board
 from .state import GameState
 from .tracing import trace
 
-
 # ---------------------------------------------------------------------------------------------
 # the corridor
 
@@ -196,7 +195,8 @@ def score(ctx: Context, state: GameState) -> Score:
         theirs = sum(ctx.air_bases[b].side != me for b in state.air_intact)
         ours = len(state.air_intact) - theirs
         if theirs:
-            items.append((f"{theirs} enemy air base(s) taken before they were evacuated", v.intact_air_base_points * theirs))
+            items.append((f"{theirs} enemy air base(s) taken before they were evacuated",
+                          v.intact_air_base_points * theirs))
         if ours:
             items.append((f"{ours} own air base(s) lost before they were evacuated", -v.intact_air_base_points * ours))
     enemy_lost = sum(state.total_losses(s) for s in ctx.sides if ctx.side_index[s] != me)
@@ -236,17 +236,20 @@ def finish(ctx: Context, state: GameState, sudden: model.SuddenDeath | None = No
         why = f"{names[v.score_side]} scores {_points(sc.total)} ({where}): {outcome}."
     parts = [why]
     if sc.items:
-        parts.append("Points: " + "; ".join(f"{t} ({'+' if p >= 0 else ''}{_points(p)})" for t, p in sc.items) + ".")
+        parts.append("Points: " + "; ".join(f"{t} ({'+' if p >= 0 else ''}{_points(p)})" for t, p in sc.items)
+                     + ".")
     losses = "; ".join(
-        f"{names[s]} {state.total_losses(s):,}" + (" (" + ", ".join(f"{c} {m:,}" for c, m in state.losses[s].items() if m) + ")"
-                                                   if state.total_losses(s) else "")
+        f"{names[s]} {state.total_losses(s):,}"
+        + (" (" + ", ".join(f"{c} {m:,}" for c, m in state.losses[s].items() if m) + ")"
+           if state.total_losses(s) else "")
         for s in ctx.sides)
     parts.append(f"Losses: {losses}.")
     if ctx.corridor is not None:
-        parts.append("The corridor " + (f"opened on {state.corridor_opened}" if state.corridor_opened else "never opened")
+        parts.append("The corridor "
+                     + (f"opened on {state.corridor_opened}" if state.corridor_opened else "never opened")
                      + (" and is open at the end." if state.corridor_open else "." if not state.corridor_opened
                         else " but is cut at the end."))
-    state.result = {"winner": winner, "verdict": verdict, "score": sc.total, "reason": "sudden death" if sudden else "end",
-                    "explanation": " ".join(parts)}
+    state.result = {"winner": winner, "verdict": verdict, "score": sc.total,
+                    "reason": "sudden death" if sudden else "end", "explanation": " ".join(parts)}
     state.phase = "over"
     log(ctx, state, "victory", " ".join(parts))

@@ -197,8 +197,11 @@ def _badge(surf: pygame.Surface, centre: tuple[int, int], r: int, colour: Colour
 def _symbol(surf: pygame.Surface, symbol: str, box: pygame.Rect, ink: Colour, lw: int) -> None:
     """The NATO symbol for ``symbol`` inside ``box``."""
     inner = box.inflate(-2, -2)
-    cross = lambda: (pygame.draw.line(surf, ink, inner.topleft, inner.bottomright, lw),
-                     pygame.draw.line(surf, ink, inner.bottomleft, inner.topright, lw))
+
+    def cross() -> None:
+        pygame.draw.line(surf, ink, inner.topleft, inner.bottomright, lw)
+        pygame.draw.line(surf, ink, inner.bottomleft, inner.topright, lw)
+
     if symbol == "infantry":
         cross()
     elif symbol in ("armour", "mechanised"):

@@ -25,7 +25,7 @@ from pygame_gui.windows import UIConfirmationDialog, UIMessageWindow
 
 from .session import SaveInfo, save_infos
 
-_MODALS: "weakref.WeakSet[UIWindow]" = weakref.WeakSet()
+_MODALS: weakref.WeakSet[UIWindow] = weakref.WeakSet()
 
 
 def markup(text: str) -> str:
@@ -200,7 +200,7 @@ class SavePicker(UIWindow):
         self.on_pick(path)
 
 
-_PICKERS: "weakref.WeakSet[SavePicker]" = weakref.WeakSet()
+_PICKERS: weakref.WeakSet[SavePicker] = weakref.WeakSet()
 
 
 def _alive(window: UIWindow) -> bool:

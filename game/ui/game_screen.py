@@ -578,7 +578,8 @@ class GameScreen(Screen):
         side = s.side_to_move
         if s.ai_busy() and side is not None:
             who = s.players.get(side, "")
-            self._ai_status = f"{panels.side_name(s.game.ctx, s.game.ctx.side_index[side])} (computer: {who}) is playing"
+            self._ai_status = (f"{panels.side_name(s.game.ctx, s.game.ctx.side_index[side])} "
+                               f"(computer: {who}) is playing")
         else:
             self._ai_status = ""
 
@@ -829,7 +830,8 @@ class GameScreen(Screen):
             b.rect = pygame.Rect(rect.x + 30, y, rect.width - 60, 36)
             b.draw(surface, self.mouse, 16)
             y += 46
-        panels.text(surface, f"Seed {self.session.seed}", (rect.centerx, rect.bottom - 22), 12, panels.DIM, align="center")
+        panels.text(surface, f"Seed {self.session.seed}", (rect.centerx, rect.bottom - 22), 12, panels.DIM,
+                    align="center")
         self._modal_buttons = items
 
 

@@ -618,7 +618,8 @@ class MapView:
     def _grid_colours(self, k: float) -> list[Colour]:
         return [palette.shade(c, k) for c in self._terrain_colours]
 
-    def _hexside(self, z: Zoom, i: int, d: int, ox: float, oy: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    def _hexside(self, z: Zoom, i: int, d: int,
+                 ox: float, oy: float) -> tuple[tuple[float, float], tuple[float, float]]:
         a, b = self._side_corners[d]
         cx, cy = z.x[i] - ox, z.y[i] - oy
         return ((cx + z.offsets[a, 0], cy + z.offsets[a, 1]), (cx + z.offsets[b, 0], cy + z.offsets[b, 1]))
@@ -756,7 +757,7 @@ class MapView:
         and the major objectives always show)."""
         taken: list[pygame.Rect] = []
         out = []
-        for i, pid, name, imp, kind in self._places:
+        for i, _pid, name, imp, _kind in self._places:
             shown, size, bold = self._label_rule(z, imp)
             if not shown:
                 continue
@@ -765,7 +766,8 @@ class MapView:
             x, y = float(z.x[i]), float(z.y[i])
             # clear of the counter standing on the hex (when it is big enough to draw names under)
             off = max(self._marker_radius(z, imp), self._counter_px(z) / 2 if z.spacing >= 20 else 0) + 3
-            candidates = [(x + off, y - h / 2), (x - off - w, y - h / 2), (x - w / 2, y - off - h), (x - w / 2, y + off)]
+            candidates = [(x + off, y - h / 2), (x - off - w, y - h / 2), (x - w / 2, y - off - h),
+                          (x - w / 2, y + off)]
             chosen = None
             for cx, cy in candidates:
                 r = pygame.Rect(round(cx), round(cy), w, h)
@@ -786,7 +788,7 @@ class MapView:
     def _draw_places(self, surf: pygame.Surface, z: Zoom, rect: pygame.Rect, control: np.ndarray) -> None:
         ox, oy = rect.x, rect.y
         reach = pygame.Rect(rect).inflate(2 * z.spacing, 2 * z.spacing)
-        for i, pid, name, imp, kind in self._places:
+        for i, _pid, _name, imp, kind in self._places:
             x, y = float(z.x[i]), float(z.y[i])
             if not reach.collidepoint(x, y):
                 continue
@@ -832,7 +834,8 @@ class MapView:
             active, destroyed = self._snapshot.air[bid]
             colour = palette.side_colour(self.ctx, base.side) if active else (150, 150, 150)
             icon = _plane_icon(r, colour, destroyed, not active and not destroyed)
-            surface.blit(icon, icon.get_rect(center=(round(x - cx - z.spacing * 0.4), round(y - cy - z.spacing * 0.34))))
+            surface.blit(icon, icon.get_rect(center=(round(x - cx - z.spacing * 0.4),
+                                                     round(y - cy - z.spacing * 0.34))))
 
     # -- units ---------------------------------------------------------------------------------
 
@@ -874,7 +877,8 @@ class MapView:
                 counters.draw_counter(surface, ctx, u, rect, selected=uid in self._selected,
                                       famine=self._in_famine(u, state))
 
-    def _names_over_counters(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int, drawn: list[pygame.Rect]) -> None:
+    def _names_over_counters(self, surface: pygame.Surface, z: Zoom, cx: int, cy: int,
+                             drawn: list[pygame.Rect]) -> None:
         """The names of the major places (the capital, the big objectives) again over any counter
         that covers them: a besieged Hengyang must still say Hengyang."""
         if z.labels is None or not drawn:
@@ -976,7 +980,8 @@ class MapView:
         pygame.draw.polygon(surface, palette.PATH, [tip, left, right])
         pygame.draw.polygon(surface, palette.PATH_CASING, [tip, left, right], 2)
         if self._path_cost is not None:
-            label = palette.text(f"{cost_text(self._path_cost)} MP", max(11, round(z.spacing * 0.3)), (255, 255, 255), bold=True)
+            label = palette.text(f"{cost_text(self._path_cost)} MP", max(11, round(z.spacing * 0.3)), (255, 255, 255),
+                                 bold=True)
             box = label.get_rect(midbottom=(x1, y1 - z.size * 0.75)).inflate(8, 4)
             pygame.draw.rect(surface, palette.PATH, box, border_radius=4)
             pygame.draw.rect(surface, palette.PATH_CASING, box, 1, border_radius=4)
@@ -1314,7 +1319,8 @@ class MapView:
         ctx = self.ctx
         utype = ctx.unit_types[u.type]
         bits = [f"{u.strength:,}/{u.max_strength:,} men"]
-        bits.append("in supply" if u.supplied else f"OUT OF SUPPLY ({u.out_of_supply} turn{'s' if u.out_of_supply != 1 else ''})")
+        bits.append("in supply" if u.supplied
+                    else f"OUT OF SUPPLY ({u.out_of_supply} turn{'s' if u.out_of_supply != 1 else ''})")
         if u.entrenched:
             bits.append("entrenched")
         if u.disrupted:
@@ -1414,4 +1420,5 @@ OVERLAY_LABELS = {"supply_own": "Supply", "supply_enemy": "Enemy supply", "zoc":
                   "regions": "Regions", "control": "Control", "corridor": "Corridor"}
 
 
-__all__ = ["OVERLAYS", "OVERLAY_LABELS", "overlay_label", "region_colour", "ZOOM_SPACINGS", "MapView", "Zoom", "draw_plane"]
+__all__ = ["OVERLAYS", "OVERLAY_LABELS", "overlay_label", "region_colour", "ZOOM_SPACINGS", "MapView", "Zoom",
+           "draw_plane"]

@@ -282,7 +282,7 @@ class Session:
         except queue.Empty:
             if self._ai_done and self._ai_failed is not None and self.ai_error is None:
                 self.ai_error = self._ai_failed
-                raise AIError(self._ai_failed)
+                raise AIError(self._ai_failed) from None
             return None
         self._polled.append(action)
         return action
@@ -316,7 +316,7 @@ class Session:
         write_save(path, self.game, self.actions, players=self.players)
 
     @classmethod
-    def load(cls, path: str | Path, *, scenario: str | Path | None = None, autosave: bool = True) -> "Session":
+    def load(cls, path: str | Path, *, scenario: str | Path | None = None, autosave: bool = True) -> Session:
         """Resume a saved game; InputError with a clear message on a broken, edited or foreign save
         (another scenario, or one that changed since)."""
         shown = str(path)
