@@ -14,6 +14,7 @@ import pytest
 from conftest import EXAMPLE
 from game.balance import runner
 from game.balance.stats import SPRT
+from game.cache import BoundedCache
 from game.diagnostics import InputError
 from game.rules.context import load_context
 from game.rules.players import PLAYERS, SimplePlayer
@@ -292,7 +293,11 @@ def test_a_variant_loads_once_per_worker(monkeypatch):
     loads = []
     real = runner.load_context
     monkeypatch.setattr(runner, "load_context", lambda path, ov: loads.append(path) or real(path, ov))
-    monkeypatch.setattr(runner, "_CONTEXTS", {})
+    monkeypatch.setattr(runner, "_CONTEXTS", BoundedCache("test", 2))
     v = runner.Variant("x", str(EXAMPLE), {"japan": "random", "china": "random"}, {"rules.combat.rout_loss": 0.3})
     assert runner.context_for(v) is runner.context_for(v)
     assert loads == [str(EXAMPLE)]
+    for k in range(3):  # the cache is bounded: the oldest variant goes first
+        runner.context_for(runner.Variant(f"v{k}", str(EXAMPLE), {"japan": "random", "china": "random"},
+                                          {"rules.combat.rout_loss": 0.1 * k}))
+    assert len(runner._CONTEXTS) == 2

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from ..atomic import write_text_atomic
+from ..cache import BoundedCache
 from ..rules.context import Context, load_context
 from ..rules.engine import Game
 from .record import play_recorded
@@ -81,15 +82,13 @@ class Outcome:
 # ---------------------------------------------------------------------------------------------
 # the worker side
 
-_CONTEXTS: dict[str, Context] = {}
+#: the compiled scenarios a worker process has loaded (a sweep's variants; the last 16 kept)
+_CONTEXTS: BoundedCache[Context] = BoundedCache("balance.contexts", 16)
 
 
 def context_for(variant: Variant) -> Context:
     """The compiled scenario of a variant, loaded once per worker process and kept."""
-    ctx = _CONTEXTS.get(variant.key)
-    if ctx is None:
-        ctx = _CONTEXTS[variant.key] = load_context(variant.path, variant.overrides or None)
-    return ctx
+    return _CONTEXTS.get(variant.key, lambda: load_context(variant.path, variant.overrides or None))
 
 
 def run_job(job: Job) -> Outcome:

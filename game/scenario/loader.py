@@ -13,6 +13,7 @@ ids included, replaces the base's. A key set to ``null`` in a variant is removed
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 import typing
@@ -212,13 +213,11 @@ def position_of(raw: Any, path: tuple, *, key: bool = False) -> Pos:
     return pos
 
 
+@functools.cache  # one per section of the format: a fixed, small set; immutable once built
 def _section_adapter(name: str) -> TypeAdapter:
-    cache = _section_adapter.__dict__.setdefault("cache", {})
-    if name not in cache:
-        annotation = model.Scenario.model_fields[name].annotation
-        assert annotation is not None  # every section of the Scenario model is annotated
-        cache[name] = TypeAdapter(annotation)
-    return cache[name]
+    annotation = model.Scenario.model_fields[name].annotation
+    assert annotation is not None  # every section of the Scenario model is annotated
+    return TypeAdapter(annotation)
 
 
 def validate_structure(raw: YMap, result: LoadResult) -> None:
@@ -261,13 +260,11 @@ def validate_structure(raw: YMap, result: LoadResult) -> None:
                 result.sections[name] = getattr(result.scenario, name)
 
 
+@functools.cache  # as _section_adapter
 def _item_adapter(name: str) -> TypeAdapter | None:
     """For a section that is a list of models, an adapter for one item; else None."""
-    cache = _item_adapter.__dict__.setdefault("cache", {})
-    if name not in cache:
-        annotation = model.Scenario.model_fields[name].annotation
-        cache[name] = TypeAdapter(typing.get_args(annotation)[0]) if typing.get_origin(annotation) is list else None
-    return cache[name]
+    annotation = model.Scenario.model_fields[name].annotation
+    return TypeAdapter(typing.get_args(annotation)[0]) if typing.get_origin(annotation) is list else None
 
 
 def unwrap_container(annotation: Any) -> Any:
