@@ -195,3 +195,30 @@ def test_the_packages_import_each_other_without_cycles():
     cycle = find_cycle(edges)
     assert cycle is None, "import cycle between the game packages: " + " -> ".join(cycle) + "\n" + "\n".join(
         f"  {a} -> {b}: {where(*edges[(a, b)][:2])} imports {edges[(a, b)][2]}" for a, b in itertools.pairwise(cycle))
+
+
+def module_edges(found: dict[Path, list[tuple[int, str]]]) -> dict[tuple[str, str], tuple[Path, int, str]]:
+    """(importing module, imported module) -> the first import that makes the edge; a name imported
+    from a module counts as the module (``game.scenario.loader.child`` is ``game.scenario.loader``)."""
+    modules = {module_name(path) for path in found}
+    edges: dict[tuple[str, str], tuple[Path, int, str]] = {}
+    for path, items in found.items():
+        src = module_name(path)
+        for line, name in items:
+            dst = name
+            while dst and dst not in modules:
+                dst = dst.rpartition(".")[0]
+            if dst and dst != src and not src.startswith(dst + "."):  # a package's own __init__ is no edge
+                edges.setdefault((src, dst), (path, line, name))
+    return edges
+
+
+def test_the_modules_below_the_window_import_each_other_without_cycles():
+    """Not only the packages: below the window no two modules need each other (overrides and the
+    loader once did). The window's screens and the App that opens them know each other (a screen
+    holds its App; the App builds the screens, lazily): that stays inside game/ui/."""
+    edges = {k: v for k, v in module_edges(all_imports()).items() if not any(within(m, "game.ui") for m in k)}
+    assert ("game.scenario.loader", "game.scenario.overrides") in edges
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle between modules: " + " -> ".join(cycle) + "\n" + "\n".join(
+        f"  {a} -> {b}: {where(*edges[(a, b)][:2])} imports {edges[(a, b)][2]}" for a, b in itertools.pairwise(cycle))

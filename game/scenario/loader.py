@@ -27,6 +27,8 @@ from pydantic_core import ErrorDetails
 from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos, did_you_mean, one_of
 from ..yamlload import REJECTED, YList, YMap, load_yaml
 from . import model
+from .annotations import child, field_names, unwrap_container
+from .overrides import OverrideError, apply_overrides
 
 MAX_EXTENDS_DEPTH = 16
 REMOVE_KEY = "_remove"
@@ -75,7 +77,6 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None,
                                      f"(expected keys such as {one_of(model.SECTIONS, 6)})")
         return result
     if overrides:
-        from .overrides import OverrideError, apply_overrides
         try:
             result.raw = apply_overrides(result.raw, overrides)
         except OverrideError as exc:
@@ -267,18 +268,6 @@ def _item_adapter(name: str) -> TypeAdapter | None:
     return TypeAdapter(typing.get_args(annotation)[0]) if typing.get_origin(annotation) is list else None
 
 
-def unwrap_container(annotation: Any) -> Any:
-    """Strip Annotated and Optional wrappers."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return unwrap_container(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return unwrap_container(args[0])
-    return annotation
-
-
 def _union_member(annotation: Any, tag: Any) -> Any:
     """The member of a tagged union that pydantic named `tag` in an error location, or None."""
     if typing.get_origin(annotation) not in (typing.Union, types.UnionType) or not isinstance(tag, str):
@@ -298,21 +287,6 @@ def _union_member(annotation: Any, tag: Any) -> Any:
     return None
 
 
-def child(annotation: Any, step: Any) -> Any:
-    """The annotation of the value found at `step` inside a value of type `annotation`."""
-    annotation = unwrap_container(annotation)
-    origin = typing.get_origin(annotation)
-    if isinstance(step, int):
-        return typing.get_args(annotation)[0] if origin is list else None
-    if origin is dict:
-        return typing.get_args(annotation)[1]
-    if isinstance(annotation, type) and issubclass(annotation, model.Strict):
-        for fname, finfo in annotation.model_fields.items():
-            if step in (fname, finfo.alias):
-                return finfo.annotation
-    return None
-
-
 def _walk_loc(loc: tuple) -> tuple[tuple, list]:
     """Split a pydantic error location into the path in the raw tree and the model class of each
     container along it (union tags, which pydantic inserts, are dropped)."""
@@ -329,10 +303,6 @@ def _walk_loc(loc: tuple) -> tuple[tuple, list]:
         path.append(step)
         annotation = child(annotation, step)
     return tuple(path), owners
-
-
-def field_names(cls: type[model.Strict]) -> list[str]:
-    return [info.alias or name for name, info in cls.model_fields.items()]
 
 
 def describe_path(raw: Any, path: tuple) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from ..diagnostics import Pos, did_you_mean, one_of
 from ..yamlload import YList, YMap
 from . import model
-from .loader import child, field_names, unwrap_container
+from .annotations import child, field_names, unwrap_container
 
 
 class OverrideError(ValueError):
