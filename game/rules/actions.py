@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-Hex = tuple[int, int]
+from ..names import Offset
 
 
-def _hex(h: Hex) -> str:
+def _hex(h: Offset) -> str:
     return f"{h[0]},{h[1]}"
 
 
@@ -31,7 +31,7 @@ class _UnitTo:
     """A unit going to a hex; subclasses name the verb."""
 
     unit: str
-    to: Hex
+    to: Offset
     verb = ""
 
     def __str__(self) -> str:
@@ -50,8 +50,8 @@ class RailMove(_UnitTo):
 
 @dataclass(frozen=True, order=True)
 class Attack:
-    target: Hex
-    from_hexes: tuple[Hex, ...]
+    target: Offset
+    from_hexes: tuple[Offset, ...]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "from_hexes", tuple(sorted(self.from_hexes)))
@@ -111,7 +111,7 @@ def parse_action(text: str) -> Action:
                      "'attack C,R from C,R ...', 'entrench UNIT', 'evacuate AIR_BASE' or 'end'")
 
 
-def _parse_hex(word: str) -> Hex:
+def _parse_hex(word: str) -> Offset:
     m = re.fullmatch(_HEX, word)
     if not m:
         raise ValueError(f"'{word}' is not a hex; expected column,row such as 12,5")

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..names import HexIndex, SideIndex
 from ..scenario import model
 from .context import Context
 from .movement import Board, ladder_step
@@ -95,7 +96,7 @@ def unit_strength(ctx: Context, state: GameState, unit: Unit, attacking: bool) -
     return value
 
 
-def region_shifts(ctx: Context, state: GameState, hex_: int, side: int) -> list[tuple[str, int]]:
+def region_shifts(ctx: Context, state: GameState, hex_: HexIndex, side: SideIndex) -> list[tuple[str, int]]:
     """(kind name, shift) for each region kind with a ``defender_shift`` that has an active region
     over `hex_` whose effects name `side` (the defender), in the order the kinds are declared."""
     out = []
@@ -110,7 +111,7 @@ def region_shifts(ctx: Context, state: GameState, hex_: int, side: int) -> list[
     return out
 
 
-def assess(ctx: Context, state: GameState, board: Board, target: int, attackers: list[Unit]) -> Assessment:
+def assess(ctx: Context, state: GameState, board: Board, target: HexIndex, attackers: list[Unit]) -> Assessment:
     """Everything about an attack on `target` by `attackers` that can be known before the roll."""
     defenders = state.units_at(target)
     if not attackers or not defenders:

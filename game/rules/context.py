@@ -19,6 +19,7 @@ import numpy as np
 
 from ..cache import CacheSet
 from ..diagnostics import InputError
+from ..names import HexIndex, SideIndex
 from ..scenario import model
 from ..scenario.build import EDGE_INTACT, ScenarioMap
 from ..scenario.validate import validate_file
@@ -29,7 +30,7 @@ INF = np.inf
 @dataclass(frozen=True)
 class AirBaseInfo:
     id: str
-    side: int
+    side: SideIndex
     hex: int
     cover: np.ndarray  # (n,) bool: hexes within range
     support_shift: int
@@ -189,11 +190,11 @@ class Context:
 
     # -- hexes ---------------------------------------------------------------------------------
 
-    def hex_text(self, i: int) -> str:
+    def hex_text(self, i: HexIndex) -> str:
         col, row = self.hm.offset_of(i)
         return f"{col},{row}"
 
-    def hex_name(self, i: int) -> str:
+    def hex_name(self, i: HexIndex) -> str:
         """A place name when the hex has one, else 'col,row'."""
         pid = self.place_at.get(i)
         return self.places[pid].name if pid else f"hex {self.hex_text(i)}"

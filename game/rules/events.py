@@ -12,6 +12,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..names import HexIndex, SideIndex
 from ..scenario import model
 from .context import Context
 from .ledger import log, track_add, turn_end
@@ -30,7 +31,7 @@ def spec_hex(ctx: Context, spec: model.Unit) -> int:
     return int(ctx.hm.latlon_to_index(*spec.at))
 
 
-def make_unit(ctx: Context, spec: model.Unit, hex_: int) -> Unit:
+def make_unit(ctx: Context, spec: model.Unit, hex_: HexIndex) -> Unit:
     """A unit of the scenario, at full strength, in hex `hex_`."""
     return Unit(id=spec.id, name=spec.name, side=ctx.side_index[spec.side], type=spec.type,
                 strength=spec.strength, max_strength=spec.strength, quality=spec.quality, hex=hex_,
@@ -156,7 +157,7 @@ def _arrive(ctx: Context, state: GameState, specs: list[model.Unit], at: model.P
     return True
 
 
-def _room_near(ctx: Context, state: GameState, side: int, centre: int, spec: model.Unit) -> int:
+def _room_near(ctx: Context, state: GameState, side: SideIndex, centre: HexIndex, spec: model.Unit) -> int:
     """The nearest hex to `centre` the side holds, with stacking room and passable for the unit."""
     c = ctx.class_index[ctx.unit_types[spec.type].movement_class]
     board = make_board(ctx, state)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..names import LogKind
+from ..names import LogKind, SideIndex
 from .context import Context
 from .state import DESTROYED, GameState, LogEntry, Unit
 
@@ -45,7 +45,7 @@ def lose(ctx: Context, state: GameState, u: Unit, men: int, cause: str) -> int:
     return men
 
 
-def book(ctx: Context, state: GameState, side: int, cause: str, men: int) -> None:
+def book(ctx: Context, state: GameState, side: SideIndex, cause: str, men: int) -> None:
     """Book `men` lost by a side (index) under `cause`; tracks driven by losses move."""
     if men <= 0:
         return

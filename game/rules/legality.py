@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 
+from ..names import HexIndex, SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess
 from .context import Context
@@ -23,7 +24,7 @@ class IllegalAction(ValueError):
     """An action the rules do not allow now; the message says why, for a player."""
 
 
-def active_side(ctx: Context, state: GameState) -> int:
+def active_side(ctx: Context, state: GameState) -> SideIndex:
     """The index of the side whose phase it is."""
     return ctx.move_order[state.active]
 
@@ -53,7 +54,7 @@ def legal_actions(ctx: Context, state: GameState, board: Board | None = None) ->
     return actions
 
 
-def evacuable(ctx: Context, state: GameState, board: Board, side: int) -> list[str]:
+def evacuable(ctx: Context, state: GameState, board: Board, side: SideIndex) -> list[str]:
     """The side's air bases it may evacuate now: active ones with an enemy unit within
     ``rules.air.evacuate_within`` hexes (none when the rules leave evacuation out)."""
     if ctx.rules.air.evacuate_within is None:
@@ -131,7 +132,7 @@ def puppets_only(units: Sequence[Unit]) -> bool:
 
 
 def attack_options(ctx: Context, state: GameState, board: Board,
-                   side: int) -> Iterator[tuple[int, list[tuple[int, ...]]]]:
+                   side: SideIndex) -> Iterator[tuple[int, list[tuple[int, ...]]]]:
     """(target hex, [attacking hex groups]) for every enemy hex next to eligible attackers.
 
     An attack is made by whole stacks: every eligible unit in each chosen hex attacks. Groups
@@ -241,7 +242,7 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
     return f"unknown action {action!r}"
 
 
-def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: int) -> str:
+def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: HexIndex) -> str:
     where = ctx.hex_name(j)
     if u.attacked:
         return f"{u.name} has attacked this phase and cannot move"
@@ -260,7 +261,7 @@ def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: int)
 
 
 
-def attackers(ctx: Context, state: GameState, action: Attack, side: int) -> list[Unit]:
+def attackers(ctx: Context, state: GameState, action: Attack, side: SideIndex) -> list[Unit]:
     """The units an attack commits: every eligible unit of the side in each attacking hex."""
     out = []
     for h in action.from_hexes:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..names import SideIndex
 from .context import Context
 from .state import ACTIVE, GameState, Unit
 
@@ -63,7 +64,7 @@ def make_board(ctx: Context, state: GameState) -> Board:
     return Board(occupied, zoc, interdicted, cover)
 
 
-def enemy_mask(board: Board, side: int, what: str) -> np.ndarray:
+def enemy_mask(board: Board, side: SideIndex, what: str) -> np.ndarray:
     """Hexes with enemy units ('occupied') or in an enemy zone of control ('zoc')."""
     arr = board.occupied if what == "occupied" else board.zoc
     others = [s for s in range(arr.shape[0]) if s != side]
@@ -111,7 +112,7 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
     return board.cache[key]
 
 
-def _rail_adjacency(ctx: Context, state: GameState, side: int) -> dict[int, set[int]]:
+def _rail_adjacency(ctx: Context, state: GameState, side: SideIndex) -> dict[int, set[int]]:
     """hex -> directions of intact rail edges between two hexes the side holds. It depends on the
     rail and on hex control only, which change far less often than units move, so it is kept
     in the context's ``rail_adjacency`` cache for the last few (rail, control) states seen (read it,

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..names import SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Move, RailMove
 from .engine import Game, preview
 
@@ -48,7 +49,7 @@ class SimplePlayer:
         self._done: set[tuple[int, str]] = set()  # (turn and phase, unit) already considered for a move
         self._vital: tuple[object, dict[str, set[int]]] | None = None  # (context, vital hexes per side)
 
-    def _garrisons(self, game: Game, side: int) -> set[int]:
+    def _garrisons(self, game: Game, side: SideIndex) -> set[int]:
         """Vital hexes the side holds now (computed once per scenario, filtered by owner)."""
         if self._vital is None or self._vital[0] is not game.ctx:
             self._vital = (game.ctx, _vital_places(game.ctx))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import HexIndex, SideIndex
 from .actions import Attack, Move, RailMove
 from .combat import assess, loss_of
 from .context import Context
@@ -164,7 +165,7 @@ def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: lis
     return hexes
 
 
-def take_hex(ctx: Context, state: GameState, i: int, side: int) -> None:
+def take_hex(ctx: Context, state: GameState, i: HexIndex, side: SideIndex) -> None:
     """A side's unit enters hex i: control follows, places change hands, air bases are destroyed."""
     if state.control[i] == side:
         return

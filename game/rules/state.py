@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from ..names import PHASES, STATUSES, Phase, Status
+from ..names import PHASES, STATUSES, HexIndex, Phase, SideId, SideIndex, Status
 from .context import Context
 
 ACTIVE: Final = "active"
@@ -30,12 +30,12 @@ DESTROYED: Final = "destroyed"
 class Unit:
     id: str
     name: str
-    side: int
+    side: SideIndex
     type: str
     strength: int
     max_strength: int
     quality: float
-    hex: int = -1
+    hex: HexIndex = -1  # -1: not on the map
     status: Status = ACTIVE
     mp: float = 0.0
     moved: bool = False
@@ -83,7 +83,7 @@ class GameState:
     fired: dict[str, str]  # event id -> ISO date it fired (last time)
     arrived: list[str]  # reinforcement ids that arrived (or were cancelled)
     withdrawn: list[str]  # withdrawal ids done
-    losses: dict[str, dict[str, int]]  # side id -> cause -> men
+    losses: dict[SideId, dict[str, int]]  # side id -> cause -> men
     captures: dict[str, dict[str, str]]  # place id -> {"date", "side"} of its first capture
     owner: dict[str, int]  # place id -> side index holding it now
     replaced: dict[str, int] = field(default_factory=dict)  # side id -> men returned by replacements
@@ -197,13 +197,13 @@ class GameState:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def units_at(self, i: int) -> list[Unit]:
+    def units_at(self, i: HexIndex) -> list[Unit]:
         return [u for u in self.units.values() if u.hex == i and u.status == ACTIVE]
 
-    def side_units(self, side: int) -> list[Unit]:
+    def side_units(self, side: SideIndex) -> list[Unit]:
         return [u for u in self.units.values() if u.side == side and u.on_map]
 
-    def total_losses(self, side: str) -> int:
+    def total_losses(self, side: SideId) -> int:
         return sum(self.losses[side].values())
 
 

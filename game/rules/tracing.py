@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import SideIndex
 from .context import Context
 from .movement import Board, enemy_mask, make_board
 from .state import GameState
 from .supply import SupplyInputs, SupplyTrace, trace_supply
 
 
-def supply_inputs(ctx: Context, state: GameState, side: int, board: Board | None = None) -> SupplyInputs:
+def supply_inputs(ctx: Context, state: GameState, side: SideIndex, board: Board | None = None) -> SupplyInputs:
     """The arrays of a side's (index) supply trace now."""
     board = board or make_board(ctx, state)
     enemy = enemy_mask(board, side, "occupied")
@@ -29,14 +30,14 @@ def supply_inputs(ctx: Context, state: GameState, side: int, board: Board | None
                         reach_factor=np.where(board.interdicted[side], factor, 1.0))
 
 
-def supply_sources(ctx: Context, state: GameState, side: int) -> np.ndarray:
+def supply_sources(ctx: Context, state: GameState, side: SideIndex) -> np.ndarray:
     """The hexes of the supply sources a side (index) holds now, sorted."""
     out = [h for pid, h, port in ctx.sources
            if state.owner.get(pid) == side and (not port or state.sea_lanes.get(ctx.sides[side], True))]
     return np.array(sorted(set(out)), dtype=np.int64)
 
 
-def trace(ctx: Context, state: GameState, side: int, board: Board | None = None) -> SupplyTrace:
+def trace(ctx: Context, state: GameState, side: SideIndex, board: Board | None = None) -> SupplyTrace:
     """This side's (index) supply trace now."""
     sup = ctx.rules.supply
     k = state.supply_range_factor[ctx.sides[side]]
