@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pygame
 
+from ..cache import BoundedCache
 from ..hexgrid import Layout
 from ..rules import engine, movement
 from ..rules.state import ACTIVE
@@ -203,15 +204,15 @@ class TileCache:
 # hatching
 
 
-_HATCH: dict[tuple, pygame.Surface] = {}
+#: drawn patterns and icons, shared by every map view (the window's thread draws; bounded)
+_HATCH: BoundedCache[pygame.Surface] = BoundedCache("ui.hatch", 256)
+_PLANES: BoundedCache[pygame.Surface] = BoundedCache("ui.plane_icons", 256)
 
 
 def _hatch(colour: Colour, alpha: int, period: int, width: int, rising: bool) -> pygame.Surface:
     """A tile-sized pattern of diagonal lines (``rising``: lower left to upper right), wider than
     a tile by one period so that an offset window of it lines up across tiles."""
-    key = (colour, alpha, period, width, rising)
-    found = _HATCH.get(key)
-    if found is None:
+    def make() -> pygame.Surface:
         found = pygame.Surface((TILE + period, TILE), pygame.SRCALPHA)
         rgba = (*colour, alpha)
         for c in range(-TILE, 2 * TILE + period, period):
@@ -219,8 +220,8 @@ def _hatch(colour: Colour, alpha: int, period: int, width: int, rising: bool) ->
                 pygame.draw.line(found, rgba, (c, 0), (c - TILE, TILE), width)
             else:  # x - y = c
                 pygame.draw.line(found, rgba, (c, 0), (c + TILE, TILE), width)
-        _HATCH[key] = found
-    return found
+        return found
+    return _HATCH.get((colour, alpha, period, width, rising), make)
 
 
 def _blit_hatched(target: pygame.Surface, polys: list, pattern: pygame.Surface, ox: int, oy: int,
@@ -1362,18 +1363,13 @@ def cost_text(cost: float) -> str:
     return f"{cost:.1f}"
 
 
-_PLANES: dict[tuple, pygame.Surface] = {}
-
-
 def _plane_icon(r: int, colour: Colour, destroyed: bool, hollow: bool) -> pygame.Surface:
-    key = (r, colour, destroyed, hollow)
-    found = _PLANES.get(key)
-    if found is None:
+    def make() -> pygame.Surface:
         side = 2 * math.ceil(r * 1.3) + 2
         found = pygame.Surface((side, side), pygame.SRCALPHA)
         draw_plane(found, (side / 2, side / 2), r, colour, destroyed=destroyed, hollow=hollow)
-        _PLANES[key] = found
-    return found
+        return found
+    return _PLANES.get((r, colour, destroyed, hollow), make)
 
 
 def draw_plane(surf: pygame.Surface, c: tuple[float, float], r: float, colour: Colour, *,
