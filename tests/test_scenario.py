@@ -372,3 +372,15 @@ def test_an_unquoted_colour_in_braces_is_named_as_the_cause_of_the_syntax_error(
     with pytest.raises(InputError) as exc:
         load_yaml_text('a: {b: "#c8a028", c: 1\nd: 2\n', "f.yaml")
     assert exc.value.diagnostics[0].message.startswith("YAML syntax error: expected ',' or '}'")
+
+
+def test_a_coordinate_written_longitude_first_says_so():
+    from pydantic import TypeAdapter, ValidationError
+
+    from game.scenario.model import LatLon
+
+    with pytest.raises(ValidationError, match=r"latitude 113.6 is outside -90..90 \(written \[longitude, latitude\]"):
+        TypeAdapter(LatLon).validate_python([113.6, 34.0])
+    with pytest.raises(ValidationError) as info:
+        TypeAdapter(LatLon).validate_python([95.0, 113.3])  # no coordinate order fits: no hint
+    assert "written [longitude" not in str(info.value)

@@ -57,7 +57,8 @@ class Profile(BaseModel):
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it "
                                 "at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
-    hold_to_the_last: bool = Field(True, description="defensive: garrisons of places to hold never fall back")
+    hold_to_the_last: bool = Field(True, description="garrisons of the plan's places to hold never fall back "
+                                   "(both roles)")
     evacuate_odds: float = Field(1.5, gt=0, description=(
         "evacuate an own air base (where the rules allow) at the end of the phase when the enemy within two hexes "
         "could attack what stands on it at these odds or better (an empty base: any enemy there; the offensive "

@@ -44,7 +44,9 @@ def _latlon(value: Any) -> tuple[float, float]:
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
         lat, lon = float(value[0]), float(value[1])
         if not -90.0 <= lat <= 90.0:
-            raise ValueError(f"latitude {lat} is outside -90..90")
+            swapped = " (written [longitude, latitude]? a coordinate is [latitude, longitude])" \
+                if -90.0 <= lon <= 90.0 else ""
+            raise ValueError(f"latitude {lat} is outside -90..90{swapped}")
         if not -180.0 <= lon <= 180.0:
             raise ValueError(f"longitude {lon} is outside -180..180")
         return (lat, lon)
