@@ -83,6 +83,7 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--save", metavar="FILE", help="also write the game as a save file (replayable)")
     _add_player_options(p)
+    _add_dice_option(p)
 
     p = sub.add_parser("balance", help="run many AI-vs-AI games and report statistics",
                        description="Play many seeded AI-vs-AI games of a scenario and its variants in parallel "
@@ -111,6 +112,7 @@ def build_parser() -> Parser:
                         "commas inside a value); each is a variant named PATH=V. PATH is dotted: keys, and "
                         "list items by id or position, e.g. rules.combat.rout_loss, units.UNIT.strength or "
                         "regions.REGION.effects.SIDE.attrition_per_turn")
+    _add_dice_option(p)
     p.add_argument("--report-side", metavar="SIDE",
                    help="the side the report follows where it shows one side (the win rate of a --sweep "
                         "chart); default: the scenario's first side")
@@ -127,6 +129,14 @@ def build_parser() -> Parser:
     p.add_argument("--verify", action="store_true", help="check the replayed final state against the save")
     p.add_argument("--scenario", help="the scenario file, when it is not where the save says")
     return parser
+
+
+def _add_dice_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dice", choices=("keyed", "stream"), default="keyed",
+                   help="how the game draws its random numbers: 'keyed' (default), each draw keyed by what it "
+                        "decides, so variants on the same seed share every roll they do not change (common "
+                        "random numbers); 'stream', one generator feeding every draw in turn, as all games "
+                        "before keyed dice were played (to reproduce or compare with them)")
 
 
 def _add_player_options(p: argparse.ArgumentParser) -> None:
@@ -296,7 +306,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _print_diagnostics(exc)
     profiles = _side_profiles(args, ctx, "simulate")
-    game = Game.new(ctx, args.seed)
+    game = Game.new(ctx, args.seed, args.dice)
     actions = play_game(game, make_players(ctx, profiles, args.seed))
     summary = game_summary(game)
     summary["players"] = profiles
@@ -391,7 +401,8 @@ def cmd_balance(args: argparse.Namespace) -> int:
         for d in problems:
             print(d.format(), file=sys.stderr)
         return EXIT_INPUT
-    variants = [runner.Variant(name, str(Path(path).resolve()), _side_profiles(args, ctx, "balance"), overrides)
+    variants = [runner.Variant(name, str(Path(path).resolve()), _side_profiles(args, ctx, "balance"), overrides,
+                               dice=args.dice)
                 for (name, path, overrides), ctx in zip(arms, contexts)]
     base_ctx = contexts[0]
     scenario_id = base_ctx.scenario.meta.id
@@ -536,7 +547,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         save = read_save(args.file)
         ctx = context_for(save, args.file, args.scenario)
-        game = replay(ctx, save.seed, save.actions, args.file)
+        game = replay(ctx, save.seed, save.actions, args.file, save.dice)
     except InputError as exc:
         return _print_diagnostics(exc)
     got = game.state.state_hash()

@@ -200,31 +200,36 @@ def test_same_seed_and_actions_give_the_same_hash(example):
 # golden replays
 
 
-GOLDEN_GAMES = [("henan_1944", EXAMPLE, 7, "simple"), ("henan_1944", EXAMPLE, 21, "random"),
-                ("tiny", TINY, 1, "random")]
+#: (scenario, file, seed, player, dice): keyed dice since issue 15 (regenerated then, on purpose),
+#: and the same games on the stream dice of every game played before, which must replay as they were
+_GOLDEN_SEEDS = (("henan_1944", EXAMPLE, 7, "simple"), ("henan_1944", EXAMPLE, 21, "random"),
+                 ("tiny", TINY, 1, "random"))
+GOLDEN_GAMES = [(sid, path, seed, player, dice) for dice in ("keyed", "stream")
+                for sid, path, seed, player in _GOLDEN_SEEDS]
 
 
-def golden_name(scenario_id: str, seed: int, player: str) -> Path:
-    return GOLDEN / f"{scenario_id}_seed{seed}_{player}.json"
+def golden_name(scenario_id: str, seed: int, player: str, dice: str) -> Path:
+    return GOLDEN / f"{scenario_id}_seed{seed}_{player}{'_stream' if dice == 'stream' else ''}.json"
 
 
-def make_golden(path: Path, seed: int, player: str) -> dict:
+def make_golden(path: Path, seed: int, player: str, dice: str) -> dict:
     ctx = load_context(path)
-    game = Game.new(ctx, seed)
+    game = Game.new(ctx, seed, dice)
     cls = SimplePlayer if player == "simple" else RandomPlayer
     actions = play_game(game, {s: cls(seed=seed + k) for k, s in enumerate(ctx.sides)})
-    return {"scenario": str(path.relative_to(ROOT)), "seed": seed, "actions": [str(a) for a in actions],
+    return {"scenario": str(path.relative_to(ROOT)), "seed": seed, "dice": dice, "actions": [str(a) for a in actions],
             "state_hash": game.state.state_hash(), "result": game.state.result,
             "log": [f"{e.turn} {e.kind}: {e.text}" for e in game.state.log]}
 
 
-@pytest.mark.parametrize("scenario_id,path,seed,player", GOLDEN_GAMES)
-def test_golden_replay(scenario_id, path, seed, player):
-    golden = json.loads(golden_name(scenario_id, seed, player).read_text())
+@pytest.mark.parametrize("scenario_id,path,seed,player,dice", GOLDEN_GAMES)
+def test_golden_replay(scenario_id, path, seed, player, dice):
+    golden = json.loads(golden_name(scenario_id, seed, player, dice).read_text())
     from game.rules.saves import replay
 
+    assert golden["dice"] == dice
     ctx = load_context(ROOT / golden["scenario"])
-    game = replay(ctx, golden["seed"], golden["actions"])
+    game = replay(ctx, golden["seed"], golden["actions"], dice=dice)
     assert [f"{e.turn} {e.kind}: {e.text}" for e in game.state.log] == golden["log"]
     assert game.state.result == golden["result"]
     assert game.state.state_hash() == golden["state_hash"]
@@ -236,9 +241,9 @@ def update() -> None:
     PERFT.write_text(json.dumps(counts, indent=2) + "\n")
     print("wrote", PERFT.relative_to(ROOT), counts)
     GOLDEN.mkdir(parents=True, exist_ok=True)
-    for scenario_id, path, seed, player in GOLDEN_GAMES:
-        out = golden_name(scenario_id, seed, player)
-        out.write_text(json.dumps(make_golden(path, seed, player), indent=1) + "\n")
+    for scenario_id, path, seed, player, dice in GOLDEN_GAMES:
+        out = golden_name(scenario_id, seed, player, dice)
+        out.write_text(json.dumps(make_golden(path, seed, player, dice), indent=1) + "\n")
         print("wrote", out.relative_to(ROOT))
 
 

@@ -1037,3 +1037,46 @@ def test_puppet_troops_attack_only_alongside_a_regular_unit(tmp_path):
     attacks = [a for a in legal_actions(ctx, g.state) if isinstance(a, Attack)]
     assert attacks == [alone] and check(ctx, g.state, alone) is None
     assert sorted(preview(ctx, g.state, alone).attackers) == ["jp", "pp"]
+
+
+# ---------------------------------------------------------------------------------------------
+# keyed dice (common random numbers)
+
+
+def two_fights(tmp_path, first_strength, name):
+    """Japan attacks twice in one phase, on 2,1 and on 7,1, far apart on a 9x3 corridor. The first
+    defender stands in a famine where a retreat may cost a disarmament draw, so how many draws the
+    first fight takes depends on its result."""
+    hunger = {"id": "hunger", "name": "Hunger", "kind": "famine", "hexes": [[1, 1], [2, 1], [3, 1], [4, 1]],
+              "effects": {"china": {"disarm_on_retreat": 0.5}}}
+    return world(tmp_path, name=name, cols=9, rows=3, terrain_rows=corridor(9), regions=[hunger],
+                 units=[unit("jp1", "japan", 1, 1, strength=first_strength), unit("cn1", "china", 2, 1),
+                        unit("jp2", "japan", 6, 1), unit("cn2", "china", 7, 1)])
+
+
+def rolled(g, target):
+    lines = [e.text for e in g.state.log if e.kind == "combat" and f"attacks {target}" in e.text]
+    return [int(re.search(r"rolled (\d+)", t).group(1)) for t in lines]
+
+
+def second_rolls(tmp_path, dice, seed):
+    """The second attack's roll with the first made at three odds, and with no first attack."""
+    out = []
+    for strength in (4000, 12000, 40000, None):
+        ctx = two_fights(tmp_path, strength or 4000, f"fights_{strength}")
+        g = new_game(ctx, seed=seed, dice=dice)
+        if strength is not None:
+            act(g, "attack 2,1 from 1,1")
+        act(g, "attack 7,1 from 6,1")
+        out.append(rolled(g, "hex 7,1")[0])
+    return out
+
+
+def test_changing_one_combat_leaves_the_dice_of_the_others_alone(tmp_path):
+    keyed = [second_rolls(tmp_path, "keyed", seed) for seed in range(8)]
+    assert all(len(set(r)) == 1 for r in keyed), keyed
+    assert len({r[0] for r in keyed}) > 1  # and the seed still decides it
+    # the stream dice of older games: one generator feeds every draw, so the first fight's result
+    # (a retreat and its disarmament draw, or none) moves the second roll
+    stream = [second_rolls(tmp_path, "stream", seed) for seed in range(8)]
+    assert any(len(set(r)) > 1 for r in stream), stream

@@ -37,7 +37,7 @@ from game.hexmap import KM_PER_DEG_LAT, HexMap, Projection
 from game.names import ENGINE_LOSS_CAUSES
 from game.rules.actions import EndPhase, Move, parse_action
 from game.rules.context import Context, load_context
-from game.rules.engine import Game, legal_actions
+from game.rules.engine import Dice, Game, legal_actions
 from game.rules.state import GameState, Unit
 from game.scenario.validate import validate_file
 
@@ -375,8 +375,8 @@ def end_turn(game: Game) -> None:
         game.apply(EndPhase())
 
 
-def new_game(ctx: Context, seed: int = 0) -> Game:
-    return Game.new(ctx, seed)
+def new_game(ctx: Context, seed: int = 0, dice: Dice = "keyed") -> Game:
+    return Game.new(ctx, seed, dice)
 
 
 #: A 7x3 corridor: only row 1 is land, so movement and retreats run along one line.

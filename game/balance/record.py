@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 
 from ..rules.context import Context
-from ..rules.engine import Game
+from ..rules.engine import Dice, Game
 from ..rules.metrics import TurnSeries
 from ..rules.players import play_game
 from ..rules.state import GameState
@@ -88,6 +88,7 @@ def game_record(game: Game, *, variant: str, players: dict[str, str], seconds: f
         "variant": variant,
         "scenario": ctx.scenario.meta.id,
         "seed": state.seed,
+        "dice": state.dice,
         "players": dict(players),
         "winner": result.get("winner"),
         "verdict": result.get("verdict"),
@@ -112,14 +113,14 @@ def game_record(game: Game, *, variant: str, players: dict[str, str], seconds: f
 
 
 def play_recorded(ctx: Context, seed: int, profiles: dict[str, str], *, variant: str = "base",
-                  on_action: Callable | None = None) -> tuple[dict, list]:
+                  on_action: Callable | None = None, dice: Dice = "keyed") -> tuple[dict, list]:
     """Play one AI-vs-AI game from `seed` with the named player profiles; (record, actions).
 
     `on_action(game, action)` is called after every action (the runner uses it to keep the
     actions of a game that crashes)."""
     from ..ai import make_players
 
-    game = Game.new(ctx, seed)
+    game = Game.new(ctx, seed, dice)
     players = make_players(ctx, profiles, seed)
     series = TurnSeries(ctx)
     series(game)

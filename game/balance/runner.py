@@ -42,7 +42,7 @@ from typing import Any, Protocol, TextIO
 from ..atomic import write_text_atomic
 from ..cache import BoundedCache
 from ..rules.context import Context, load_context
-from ..rules.engine import Game
+from ..rules.engine import Dice, Game
 from .record import play_recorded
 
 
@@ -55,6 +55,7 @@ class Variant:
     path: str
     profiles: dict[str, str]
     overrides: dict[str, object] = field(default_factory=dict)
+    dice: Dice = "keyed"  # "stream": the dice of games before keyed dice (to compare with old batches)
 
     @property
     def key(self) -> str:
@@ -105,7 +106,7 @@ def run_job(job: Job) -> Outcome:
     try:
         ctx = context_for(job.variant)
         record, _ = play_recorded(ctx, job.seed, dict(job.variant.profiles), variant=job.variant.name,
-                                  on_action=keep)
+                                  on_action=keep, dice=job.variant.dice)
         return Outcome(job, record=record)
     except Exception as exc:  # the point of the runner: keep going and keep the evidence
         game = games[0] if games else None
@@ -122,12 +123,13 @@ def crash_report(job: Job, exc: BaseException, trace: str, actions: list[str], c
     state = game.state if game is not None else None
     if state is None and ctx is not None:
         try:
-            state = Game.new(ctx, job.seed).state
+            state = Game.new(ctx, job.seed, job.variant.dice).state
         except Exception:  # the game could not even start: there is no state to describe
             state = None
     return {
         "variant": job.variant.name,
         "seed": job.seed,
+        "dice": job.variant.dice,
         "players": dict(job.variant.profiles),
         "scenario": job.variant.path,
         "overrides": dict(job.variant.overrides),

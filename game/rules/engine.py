@@ -39,7 +39,7 @@ from .legality import (
 )
 from .resolution import do_attack, do_move, do_rail, plan_move
 from .setup import new_game
-from .state import GameState, LogEntry
+from .state import DICE, Dice, GameState, LogEntry
 from .tracing import supply_inputs, supply_sources, trace
 from .turn import end_phase
 from .victory import CorridorRoute, Score, corridor_held, corridor_open, corridor_route, corridor_steps, score
@@ -53,8 +53,8 @@ class Game:
         self.state = state
 
     @classmethod
-    def new(cls, ctx: Context, seed: int) -> Game:
-        return cls(ctx, new_game(ctx, seed))
+    def new(cls, ctx: Context, seed: int, dice: Dice = "keyed") -> Game:
+        return cls(ctx, new_game(ctx, seed, dice))
 
     def legal_actions(self) -> LegalActions:
         """The legal actions now, as a lazily built sequence (see :class:`LegalActions`)."""
@@ -106,7 +106,8 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
     return state.log[before:]
 
 
-__all__ = ["Game", "apply", "new_game", "legal_actions", "LegalActions", "check", "preview", "IllegalAction",
+__all__ = ["DICE", "Dice", "Game",
+           "apply", "new_game", "legal_actions", "LegalActions", "check", "preview", "IllegalAction",
            "active_side", "can_entrench", "eligible_attacker", "puppets_only", "attack_options", "attackers",
            "evacuable", "supply_inputs", "supply_sources", "trace", "corridor_steps", "corridor_held", "corridor_open",
            "corridor_route", "CorridorRoute", "score", "Score"]

@@ -14,6 +14,7 @@ import numpy as np
 from ..names import SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Move, RailMove
 from .engine import Game, preview
+from .state import GameState, keyed_uniform
 
 
 class Player(Protocol):
@@ -44,6 +45,7 @@ class SimplePlayer:
     name = "simple"
 
     def __init__(self, seed: int = 0, min_ratio: float = 1.5):
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.min_ratio = min_ratio
         self._done: set[tuple[int, str]] = set()  # (turn and phase, unit) already considered for a move
@@ -55,6 +57,13 @@ class SimplePlayer:
             self._vital = (game.ctx, _vital_places(game.ctx))
         name = game.ctx.sides[side]
         return {h for h in self._vital[1][name] if game.state.control[h] == side}
+
+    def _chance(self, state: GameState, unit_id: str) -> float:
+        """The player's draw for a unit this phase: keyed by the turn, the phase and the unit when
+        the game's dice are keyed (so a change elsewhere leaves it alone), else its own stream."""
+        if state.dice == "stream":
+            return float(self.rng.random())
+        return keyed_uniform(self.seed, state.turn, state.active, unit_id)
 
     def choose(self, game: Game, actions: Sequence[Action]) -> Action:
         ctx, state = game.ctx, game.state
@@ -90,7 +99,7 @@ class SimplePlayer:
             if to_goal[ctx.hm.index(*pick.to)] < to_goal[u.hex]:
                 return pick
         for a in actions:
-            if isinstance(a, Entrench) and self.rng.random() < 0.3:
+            if isinstance(a, Entrench) and self._chance(state, a.unit) < 0.3:
                 return a
         return EndPhase()
 

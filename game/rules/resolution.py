@@ -69,7 +69,7 @@ def do_attack(ctx: Context, state: GameState, action: Attack) -> None:
     defenders = state.units_at(target)
     a = assess(ctx, state, board, target, committed)
     combat = ctx.rules.combat
-    roll = int(state.rng.integers(combat.die_sides))
+    roll = state.die(combat.die_sides, "combat", target)
     rid = combat.table[roll][a.column]
     r = combat.results[rid]
     lost_a = lost_d = 0
@@ -206,7 +206,7 @@ def disarm_check(ctx: Context, state: GameState, u: Unit, rate: str) -> None:
         region = ctx.regions[rid]
         effects = region.effects.get(ctx.sides[u.side])
         chance = getattr(effects, rate, 0.0) if effects else 0.0
-        if effects is not None and chance > 0 and state.rng.random() < chance:
+        if effects is not None and chance > 0 and state.chance("disarm", rate, u.id, rid) < chance:
             name = u.name
             men = lose(ctx, state, u, loss_of(u.strength, effects.disarm_fraction), "disarmed")
             text = ctx.region_kinds[region.kind].disarm_text

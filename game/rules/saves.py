@@ -26,7 +26,7 @@ from ..diagnostics import Diagnostic, InputError, Pos
 from .actions import Action, parse_action
 from .context import Context, load_context
 from .engine import Game, IllegalAction, new_game
-from .state import GameState, canonical_json
+from .state import DICE, Dice, GameState, canonical_json
 
 SAVE_FORMAT = "hexwar-save"  # the format id written
 SAVE_FORMAT_SUFFIX = "-save"  # read: any '<program>-save' id, so saves of the program under an earlier name load
@@ -44,6 +44,7 @@ class Save:
     state: dict[str, Any]
     state_hash: str
     players: dict[str, str]
+    dice: Dice = "stream"  # saves made before keyed dice have no "dice" and replay on the stream
 
 
 def save_dict(game: Game, actions: list[Action], *, save_path: Path, players: dict[str, str] | None = None) -> dict:
@@ -59,6 +60,7 @@ def save_dict(game: Game, actions: list[Action], *, save_path: Path, players: di
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": {"id": ctx.scenario.meta.id, "path": shown, "hash": ctx.content_hash},
         "seed": state.seed,
+        "dice": state.dice,
         "players": players or {},
         "actions": [str(a) for a in actions],
         "state": state.to_dict(),
@@ -127,9 +129,16 @@ def read_save(path: str | Path) -> Save:
             scenario = path.resolve().parent / scenario
         return Save(scenario_path=scenario, scenario_id=str(sc["id"]), scenario_hash=str(sc["hash"]),
                     seed=int(data["seed"]), actions=[str(a) for a in data["actions"]], state=data["state"],
-                    state_hash=str(data["state_hash"]), players=dict(data.get("players") or {}))
+                    state_hash=str(data["state_hash"]), players=dict(data.get("players") or {}),
+                    dice=_dice(data.get("dice", "stream")))
     except (KeyError, TypeError, ValueError) as exc:
         raise fail(f"the save is missing a part or has a wrong value ({exc})") from None
+
+
+def _dice(value: object) -> Dice:
+    if value not in DICE:
+        raise ValueError(f"dice '{value}' is not one of {', '.join(DICE)}")
+    return value
 
 
 def context_for(save: Save, shown: str, scenario: str | Path | None = None) -> Context:
@@ -156,9 +165,9 @@ def load_game(path: str | Path, scenario: str | Path | None = None) -> tuple[Gam
     return Game(ctx, state), save
 
 
-def replay(ctx: Context, seed: int, actions: list[str], shown: str = "<replay>") -> Game:
-    """Play `actions` from the start with `seed`; InputError at the first one that fails."""
-    game = Game(ctx, new_game(ctx, seed))
+def replay(ctx: Context, seed: int, actions: list[str], shown: str = "<replay>", dice: Dice = "keyed") -> Game:
+    """Play `actions` from the start with `seed` (and its `dice`); InputError at the first one that fails."""
+    game = Game(ctx, new_game(ctx, seed, dice))
     for k, text in enumerate(actions):
         try:
             game.apply(parse_action(text))

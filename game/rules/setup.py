@@ -6,12 +6,12 @@ import numpy as np
 
 from .context import Context
 from .events import make_unit, spec_hex
-from .state import GameState, Unit, new_losses
+from .state import Dice, GameState, Unit, new_losses
 from .turn import start_turn
 
 
-def new_game(ctx: Context, seed: int) -> GameState:
-    """The state at the start of turn 1, the first side to move."""
+def new_game(ctx: Context, seed: int, dice: Dice = "keyed") -> GameState:
+    """The state at the start of turn 1, the first side to move (`dice`: see :data:`~game.rules.state.Dice`)."""
     s = ctx.scenario
     units: dict[str, Unit] = {}
     for spec in s.units:
@@ -21,7 +21,8 @@ def new_game(ctx: Context, seed: int) -> GameState:
         control[u.hex] = u.side
     owner = {p.id: int(control[ctx.place_hex[p.id]]) for p in s.map.places}
     state = GameState(
-        seed=seed, rng=np.random.default_rng(seed), turn=1, date=ctx.start_date, active=0, phase="operations",
+        seed=seed, rng=np.random.default_rng(seed) if dice == "stream" else None, dice=dice,
+        turn=1, date=ctx.start_date, active=0, phase="operations",
         units=units, control=control, rail=ctx.rail_initial.copy(),
         regions_active={r.id: r.active for r in s.regions},
         air_active={b.id: b.active for b in s.air_bases}, air_destroyed={},

@@ -12,8 +12,9 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import zlib
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -61,10 +62,19 @@ class LogEntry:
     source: str = ""
 
 
+#: How a game draws its random numbers. "keyed": each draw is keyed by what it decides (the
+#: turn, the phase, what is rolled for and where, and how many such draws came before it in the
+#: phase), so changing one roll leaves every unrelated one as it was (common random numbers for
+#: paired balance tests). "stream": one PCG64 generator feeds every draw in turn (games and saves
+#: made before keyed dice; replayed exactly as they were played).
+Dice = Literal["keyed", "stream"]
+DICE: tuple[Dice, ...] = ("keyed", "stream")
+
+
 @dataclass
 class GameState:
     seed: int
-    rng: np.random.Generator
+    rng: np.random.Generator | None  # the stream of "stream" dice; None with keyed dice
     turn: int
     date: dt.date
     active: int  # index into the context's move_order
@@ -94,14 +104,45 @@ class GameState:
     result: dict[str, Any] | None = None
     log: list[LogEntry] = field(default_factory=list)
     actions_taken: int = 0
+    dice: Dice = "keyed"
+    draws: dict[str, int] = field(default_factory=dict)  # keyed dice: draws so far per key, this phase
+    rolls: int = 0  # random draws so far (either dice), so a player can tell that one happened
+
+    # -- random draws ----------------------------------------------------------------------------
+
+    def die(self, sides: int, *key: str | int) -> int:
+        """A roll of a die with `sides` faces (0 .. sides-1) for what `key` names (e.g. "combat"
+        and the target hex)."""
+        self.rolls += 1
+        if self.rng is not None:
+            return int(self.rng.integers(sides))
+        return min(sides - 1, int(self._keyed(key) * sides))
+
+    def chance(self, *key: str | int) -> float:
+        """A uniform number in [0, 1) for what `key` names (e.g. a disarmament test)."""
+        self.rolls += 1
+        if self.rng is not None:
+            return float(self.rng.random())
+        return self._keyed(key)
+
+    def _keyed(self, key: tuple[str | int, ...]) -> float:
+        """Keyed dice: the draw is a function of the game's seed, the turn, the phase, the key and
+        the number of earlier draws with that key in the phase, through a numpy SeedSequence (its
+        hash of the spawn key); nothing else, so no other draw moves it."""
+        name = ":".join(str(k) for k in (self.turn, self.active, *key))
+        n = self.draws.get(name, 0)
+        self.draws[name] = n + 1
+        return keyed_uniform(self.seed, self.turn, self.active, *key, n)
 
     # -- copies and serialisation ----------------------------------------------------------------
 
     def clone(self) -> GameState:
         """A deep copy with its own generator in the same state."""
         new = copy.copy(self)
-        new.rng = np.random.Generator(np.random.PCG64())
-        new.rng.bit_generator.state = self.rng.bit_generator.state
+        if self.rng is not None:
+            new.rng = np.random.Generator(np.random.PCG64())
+            new.rng.bit_generator.state = self.rng.bit_generator.state
+        new.draws = dict(self.draws)
         new.units = {k: copy.copy(u) for k, u in self.units.items()}
         new.control = self.control.copy()
         new.rail = self.rail.copy()
@@ -120,12 +161,17 @@ class GameState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe snapshot of everything (the canonical form the hash is taken of)."""
-        rng_state = self.rng.bit_generator.state
+        if self.rng is not None:  # stream dice: the snapshot (and hash) of games before keyed dice
+            rng_state = self.rng.bit_generator.state
+            dice: dict[str, Any] = {"rng": {"bit_generator": rng_state["bit_generator"],
+                                            "state": {k: str(v) for k, v in rng_state["state"].items()},
+                                            "has_uint32": rng_state["has_uint32"],
+                                            "uinteger": rng_state["uinteger"]}}
+        else:
+            dice = {"dice": self.dice, "draws": self.draws, "rolls": self.rolls}
         return {
             "seed": self.seed,
-            "rng": {"bit_generator": rng_state["bit_generator"],
-                    "state": {k: str(v) for k, v in rng_state["state"].items()},
-                    "has_uint32": rng_state["has_uint32"], "uinteger": rng_state["uinteger"]},
+            **dice,
             "turn": self.turn,
             "date": self.date.isoformat(),
             "active": self.active,
@@ -161,11 +207,14 @@ class GameState:
     @classmethod
     def from_dict(cls, data: dict[str, Any], ctx: Context) -> GameState:
         """Rebuild a state from :meth:`to_dict` output; KeyError/ValueError/TypeError on bad data."""
-        rng = np.random.Generator(np.random.PCG64())
-        r = data["rng"]
-        rng.bit_generator.state = {"bit_generator": r["bit_generator"],
-                                   "state": {k: int(v) for k, v in r["state"].items()},
-                                   "has_uint32": int(r["has_uint32"]), "uinteger": int(r["uinteger"])}
+        dice = _one_of(data.get("dice", "stream"), DICE, "dice")
+        rng = None
+        if dice == "stream":
+            rng = np.random.Generator(np.random.PCG64())
+            r = data["rng"]
+            rng.bit_generator.state = {"bit_generator": r["bit_generator"],
+                                       "state": {k: int(v) for k, v in r["state"].items()},
+                                       "has_uint32": int(r["has_uint32"]), "uinteger": int(r["uinteger"])}
         control = np.array(data["control"], dtype=np.int8)
         if control.shape != (ctx.n,):
             raise ValueError(f"control has {control.size} hexes, the scenario's map has {ctx.n}")
@@ -189,7 +238,8 @@ class GameState:
             air_intact={k: str(v) for k, v in data.get("air_intact", {}).items()},
             corridor_opened=data["corridor_opened"], corridor_open=bool(data["corridor_open"]),
             result=data["result"], log=[LogEntry(**e) for e in data["log"]],
-            actions_taken=int(data["actions_taken"]),
+            actions_taken=int(data["actions_taken"]), dice=dice,
+            draws={str(k): int(v) for k, v in data.get("draws", {}).items()}, rolls=int(data.get("rolls", 0)),
         )
 
     def state_hash(self) -> str:
@@ -217,6 +267,14 @@ def _unit(data: dict[str, Any]) -> Unit:
     unit = Unit(**data)
     _one_of(unit.status, STATUSES, f"unit {unit.id}'s status")
     return unit
+
+
+def keyed_uniform(seed: int, *key: str | int) -> float:
+    """A uniform number in [0, 1) that depends on `seed` and `key` only (words: non-negative
+    integers, or strings taken by their CRC-32): numpy's SeedSequence hashes them into the bits."""
+    words = tuple(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in key)
+    bits = np.random.SeedSequence(seed, spawn_key=words).generate_state(1, np.uint64)[0]
+    return int(bits >> np.uint64(11)) / 2.0**53
 
 
 def canonical_json(data: Any) -> str:

@@ -42,6 +42,7 @@ def start_turn(ctx: Context, state: GameState) -> None:
 
 
 def start_phase(ctx: Context, state: GameState) -> None:
+    state.draws.clear()  # keyed dice count their draws per phase
     side = active_side(ctx, state)
     for u in state.side_units(side):
         u.mp = movement_allowance(ctx, u)

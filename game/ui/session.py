@@ -36,7 +36,7 @@ from ..ai import ProfileError, make_player, player_seed
 from ..diagnostics import Diagnostic, InputError, Pos
 from ..rules.actions import Action, EndPhase, parse_action
 from ..rules.context import Context
-from ..rules.engine import Game, IllegalAction
+from ..rules.engine import Dice, Game, IllegalAction
 from ..rules.metrics import TurnRecord, TurnSeries, turn_record
 from ..rules.players import Player
 from ..rules.saves import is_save_format, load_game, write_save
@@ -106,7 +106,7 @@ class Session:
     """
 
     def __init__(self, ctx: Context, seed: int, players: dict[str, str], *, actions: Sequence[Action] = (),
-                 game: Game | None = None, autosave: bool = True):
+                 game: Game | None = None, autosave: bool = True, dice: Dice = "keyed"):
         unknown = [s for s in players if s not in ctx.sides]
         if unknown:
             raise ValueError(f"scenario '{ctx.scenario.meta.id}' has no side {unknown[0]!r} "
@@ -140,7 +140,7 @@ class Session:
             self.actions = list(actions)
             self._start_series()
         else:
-            self.game = Game.new(ctx, self.seed)
+            self.game = Game.new(ctx, self.seed, dice)
             self._start_series()
             self._replay(actions)
 
@@ -205,7 +205,7 @@ class Session:
         game = self.game
         state = game.state
         human = not game.over and self.players[game.side_to_move()] == HUMAN
-        rng_before = state.rng.bit_generator.state
+        rolls_before = state.rolls
         snapshot = state.clone() if human and live else None
         turn, active = state.turn, state.active
         log = game.apply(action)  # raises IllegalAction before changing anything
@@ -213,7 +213,7 @@ class Session:
         self.actions.append(action)
         self.version += 1
         phase_changed = state.turn != turn or state.active != active or game.over
-        if phase_changed or isinstance(action, EndPhase) or state.rng.bit_generator.state != rng_before:
+        if phase_changed or isinstance(action, EndPhase) or state.rolls != rolls_before:
             self._undo.clear()
         elif snapshot is not None:
             self._undo.append((snapshot, len(self.actions) - 1))
@@ -336,7 +336,7 @@ class Session:
         if any(s not in ctx.sides for s in players) or not all(isinstance(p, str) for p in players.values()):
             raise fail(f"the save's players {players} do not match the scenario's sides ({', '.join(ctx.sides)})")
         try:
-            session = cls(ctx, save.seed, players, actions=actions, autosave=autosave)
+            session = cls(ctx, save.seed, players, actions=actions, autosave=autosave, dice=save.dice)
             if session.game.state.state_hash() == game.state.state_hash():
                 return session
             reason = "replaying its actions does not reproduce it"
