@@ -107,6 +107,10 @@ def build_parser() -> Parser:
                    help="sequential test: play pairs in seed order and stop as soon as the score difference "
                         "of the variant (exactly one VARIANT, or a --sweep of two values: the second against "
                         "the first) is decided")
+    p.add_argument("--power", type=float, metavar="EFFECT",
+                   help="estimate, from the pairs played so far, how many pairs a paired test needs to detect a "
+                        "score difference of EFFECT points (80%% power, two-sided 5%%), shown with the progress "
+                        "bar and at the end; with --sprt, the pairs the test is expected to take")
     p.add_argument("--sweep", metavar="PATH=V1,V2,...",
                    help="play the base scenario with a value set to each of V1, V2, ... (YAML scalars; no "
                         "commas inside a value); each is a variant named PATH=V. PATH is dotted: keys, and "
@@ -408,6 +412,17 @@ def cmd_balance(args: argparse.Namespace) -> int:
     scenario_id = base_ctx.scenario.meta.id
     report_side = args.report_side if args.report_side is not None else base_ctx.sides[0]
     _check_side("balance", "--report-side", report_side, base_ctx.sides, scenario_id)
+    power = None
+    if args.power is not None:
+        from .balance.stats import PowerWatch
+
+        if len(variants) < 2:
+            raise UsageError("main.py balance: error: --power estimates the pairs a comparison needs: give a VARIANT "
+                             "or a --sweep")
+        try:
+            power = PowerWatch(variants[0].name, args.power, sprt=args.sprt, max_pairs=args.games)
+        except ValueError as exc:
+            raise UsageError(f"main.py balance: error: --power: {exc}, got {args.power:g}") from None
     backend = _balance_backend(args.scheduler, workers)
     if backend is None:
         return EXIT_INPUT
@@ -421,7 +436,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     seeds = range(args.seed, args.seed + args.games)
     total = len(seeds) * len(variants)
     progress = runner.Progress(total, enabled=not args.quiet)
-    collect = runner.Collector(out / "crashes", progress)
+    collect = runner.Collector(out / "crashes", progress, power)
     started = datetime.datetime.now().astimezone()
     sprt_test = None
     try:
@@ -449,6 +464,8 @@ def cmd_balance(args: argparse.Namespace) -> int:
         "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
         "games_played": len(batch.outcomes), "crashed": len(collect.crash_files), "interrupted": batch.interrupted,
     }
+    if power is not None:
+        meta["power"] = power.estimate()
     written, report = _write_balance(out, batch, variants, base_ctx, meta, sweep, sprt)
     print(f"Wrote {len(batch.records)} game record(s) to {out}/: " + ", ".join(written))
     if collect.crash_files:
@@ -461,7 +478,26 @@ def cmd_balance(args: argparse.Namespace) -> int:
               f"pair(s) of at most {args.games}")
     if report is not None:
         print(_balance_summary(report))
+    if power is not None:
+        print(_power_summary(meta["power"]))
     return 130 if batch.interrupted else EXIT_OK
+
+
+def _power_summary(est: dict) -> str:
+    """What --power found, in a few lines."""
+    lines = []
+    for name, v in est["variants"].items():
+        n = v["pairs_needed"]
+        if n is None:
+            lines.append(f"Power: {name}: too few pairs to estimate ({v['pilot_pairs']})")
+            continue
+        need = "never (no spread to go on)" if n == float("inf") else f"{n:.0f} pairs"
+        lines.append(f"Power: to detect a score difference of ±{est['effect']:g} ({est['power']:.0%} power, "
+                     f"two-sided {est['alpha']:.0%}) {name} needs {need}; sd of the paired differences "
+                     f"{v['sd_diff']:.2f} from {v['pilot_pairs']} pairs")
+    if est.get("sprt_expected_pairs") is not None:
+        lines.append(f"Power: the SPRT is expected to take {est['sprt_expected_pairs']:.0f} pairs")
+    return "\n".join(lines)
 
 
 def _balance_backend(scheduler: str | None, workers: int):
@@ -536,7 +572,10 @@ def _balance_summary(report: dict) -> str:
                 size = f"mean difference {m.get('mean_diff')}"
             found.append(f"{m['label']} (p={m['p_value']:.3g}, {size})")
         head = f"{name} vs {report['base']} ({c['n_pairs']} pairs): "
-        lines.append(head + ("; ".join(found) if found else "no significant difference (p < 0.05)"))
+        score = c["metrics"].get("score") or {}
+        detectable = score.get("detectable")
+        tail = f" (the score: a difference of ±{detectable:.2f} or more would have shown)" if detectable else ""
+        lines.append(head + ("; ".join(found) if found else "no significant difference (p < 0.05)" + tail))
     return "\n".join(lines)
 
 

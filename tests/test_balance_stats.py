@@ -12,7 +12,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from game.balance.stats import NOT_REACHED, SPRT, compare, day_number, iso_day, quantile, summarize, wilson
+from game.balance.stats import (
+    NOT_REACHED,
+    SPRT,
+    PowerWatch,
+    compare,
+    day_number,
+    iso_day,
+    minimum_detectable_effect,
+    pairs_for_power,
+    quantile,
+    summarize,
+    wilson,
+)
 
 
 def day(iso: str, plus: int = 0) -> str:
@@ -353,3 +365,61 @@ def test_sprt_to_dict_and_bad_settings():
     assert d["bounds"] == list(t.bounds)
     with pytest.raises(ValueError):
         SPRT(delta=0.5)
+
+
+# -- power ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d_z,pairs", [(0.2, 199), (0.5, 34), (0.8, 15), (1.0, 10)])
+def test_pairs_for_power_match_published_sample_sizes(d_z, pairs):
+    # paired t-test, two-sided alpha 0.05, power 0.80: G*Power 3.1 (Faul et al. 2007) gives these N
+    assert pairs_for_power(1.0, d_z) == pairs
+    assert pairs_for_power(2.5, 2.5 * d_z) == pairs  # only the ratio of effect to spread matters
+
+
+def test_the_smallest_detectable_effect_inverts_the_pairs_needed():
+    for n in (10, 34, 199):
+        effect = minimum_detectable_effect(1.0, n)
+        assert pairs_for_power(1.0, effect) == n
+    assert minimum_detectable_effect(None, 30) is None and minimum_detectable_effect(1.0, 1) is None
+    assert pairs_for_power(1.0, 0.0) == float("inf")
+
+
+def test_every_comparison_states_the_smallest_effect_it_could_have_detected():
+    base = [{"seed": s, "score": float(s % 7), "winner": "a"} for s in range(40)]
+    variant = [{"seed": s, "score": float(s % 7) + (1.0 if s % 2 else -0.5), "winner": "a"} for s in range(40)]
+    score = compare(base, variant)["metrics"]["score"]
+    d = np.array([v["score"] - b["score"] for b, v in zip(base, variant)])
+    assert score["sd_diff"] == pytest.approx(d.std(ddof=1))
+    assert score["detectable"] == pytest.approx(minimum_detectable_effect(d.std(ddof=1), 40))
+
+
+def test_the_sprt_expected_length_agrees_with_running_it():
+    rng = np.random.default_rng(7)
+    for p_up in (0.5, 2 / 3):
+        pilot = SPRT()
+        pilot.positives, pilot.negatives, pilot.ties = round(p_up * 300), 300 - round(p_up * 300), 0
+        expected = pilot.expected_pairs()
+        lengths = []
+        for _ in range(600):
+            test, n = SPRT(), 0
+            while test.decision is None:
+                test.update(1 if rng.random() < p_up else -1)
+                n += 1
+            lengths.append(n)
+        assert expected == pytest.approx(np.mean(lengths), rel=0.12)
+    assert SPRT().expected_pairs() is None
+
+
+def test_the_power_watch_estimates_from_the_pairs_seen():
+    watch = PowerWatch("base", 2.0)
+    assert watch.text() == ""
+    for s in range(20):
+        watch.add({"variant": "base", "seed": s, "score": 10.0})
+        watch.add({"variant": "v", "seed": s, "score": 10.0 + (3.0 if s % 2 else -1.0)})
+    est = watch.estimate()["variants"]["v"]
+    assert est["pilot_pairs"] == 20 and est["sd_diff"] == pytest.approx(np.std([3.0, -1.0] * 10, ddof=1))
+    assert est["pairs_needed"] == pairs_for_power(est["sd_diff"], 2.0)
+    assert watch.text().startswith(f"power: {est['pairs_needed']:.0f} pairs for ±2 (20 seen)")
+    with pytest.raises(ValueError):
+        PowerWatch("base", 0)

@@ -8,11 +8,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLE, ROOT
 from game import cli
 from game.balance import runner
+from game.balance.stats import minimum_detectable_effect, pairs_for_power
 from game.rules.players import PLAYERS, SimplePlayer
 
 NO_FAMINE = EXAMPLE.parent / "henan_1944_no_famine.yaml"
@@ -95,6 +97,25 @@ def test_sprt_on_a_two_value_sweep_stops_early(capsys, tmp_path):
     assert f"the variant raises the score after {sprt['pairs']} pair(s) of at most 40" in stdout
 
 
+def test_power_estimates_the_pairs_needed_from_the_pilot_pairs(capsys, tmp_path):
+    out = tmp_path / "power"
+    code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "8", "--workers", "1", "--quiet", "--out", str(out),
+                                "--sweep", "victory.track_points.communist_prestige=0,1", "--power", "1", *SIMPLE)
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    est = report["meta"]["power"]
+    v = est["variants"]["victory.track_points.communist_prestige=1"]
+    records = [json.loads(line) for line in (out / "games.jsonl").read_text().splitlines()]
+    by = {(r["variant"], r["seed"]): r["score"] for r in records}
+    diffs = [by[("victory.track_points.communist_prestige=1", s)] - by[(report["base"], s)] for s in range(8)]
+    assert v["pilot_pairs"] == 8 and v["sd_diff"] == pytest.approx(float(np.std(diffs, ddof=1)))
+    assert v["pairs_needed"] == pairs_for_power(v["sd_diff"], 1.0)
+    assert f"needs {v['pairs_needed']:.0f} pairs" in stdout
+    comparison = report["comparisons"]["victory.track_points.communist_prestige=1"]["metrics"]["score"]
+    assert comparison["detectable"] == pytest.approx(minimum_detectable_effect(v["sd_diff"], 8))
+    assert "smallest detectable" in (out / "report.html").read_text()
+
+
 class CrashingPlayer(SimplePlayer):
     """Raises at its 4th decision in games with an odd seed."""
 
@@ -170,6 +191,8 @@ def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkey
     ([str(EXAMPLE), "--games", "0"], "--games expects at least 1"),
     ([str(EXAMPLE), "--workers", "0"], "--workers expects at least 1"),
     ([str(EXAMPLE), "--games", "x"], "invalid int value"),
+    ([str(EXAMPLE), "--power", "2"], "--power estimates the pairs a comparison needs"),
+    ([str(EXAMPLE), str(NO_FAMINE), "--power", "-1"], "--power: the effect to detect is a positive number"),
 ])
 def test_balance_usage_errors_exit_1_with_a_clear_message(capsys, tmp_path, args, message):
     out = tmp_path / "never"

@@ -859,9 +859,11 @@ def html_comparisons(report: dict) -> str:
         rows = [metric_row(m) for m in comp["metrics"].values()]
         parts.append(f"<h3>{esc(name)} against {esc(report['base'])} ({comp['n_pairs']} games paired by seed)</h3>"
                      + table(["metric", "base", "variant", "difference [95% CI]", "test", "p",
-                              "effect size", "significant"], rows, raw=True))
+                              "effect size", "significant", "smallest detectable"], rows, raw=True))
     return ('<p class="muted">Variant minus base over the seeds both played; the interval is a bootstrap '
-            "of the mean difference. Binary outcomes: exact McNemar test; others: Wilcoxon signed-rank.</p>"
+            "of the mean difference. Binary outcomes: exact McNemar test; others: Wilcoxon signed-rank. "
+            "Smallest detectable: the difference these pairs would have shown with 80% power at 5% "
+            "(two-sided, paired): a smaller true effect may hide behind a 'no'.</p>"
             + "".join(parts))
 
 
@@ -902,8 +904,10 @@ def metric_row(m: dict) -> list[str]:
     p = "–" if m["p_value"] is None else f"{m['p_value']:.3g}"
     arrow = {"up": " &#8593;", "down": " &#8595;"}.get(m["direction"], "")
     sig = f'<span class="sig">yes{arrow}</span>' if m["significant"] else "no"
+    detectable = m.get("detectable")
+    smallest = "–" if detectable is None else "±" + delta_text(detectable, unit).lstrip("+")
     return [esc(m["label"]), esc(level_text(m["base_mean"], unit)), esc(level_text(m["variant_mean"], unit)),
-            esc(diff), esc(m["test"]), esc(p), esc(effect), sig]
+            esc(diff), esc(m["test"]), esc(p), esc(effect), sig, esc(smallest)]
 
 
 def html_sprt(sprt: dict | None) -> str:

@@ -37,13 +37,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from ..atomic import write_text_atomic
 from ..cache import BoundedCache
 from ..rules.context import Context, load_context
 from ..rules.engine import Dice, Game
 from .record import play_recorded
+
+if TYPE_CHECKING:  # the statistics (and scipy) load only where a report is made
+    from .stats import PowerWatch
 
 
 @dataclass(frozen=True)
@@ -345,6 +348,7 @@ class Progress:
         self._last_print = self.start
         self._last_tenth = 0
         self._width = 0
+        self.note = ""  # shown after the counts (the power estimate)
 
     def line(self) -> str:
         """The progress line for the current count."""
@@ -355,7 +359,7 @@ class Progress:
         eta = duration_text((self.total - self.done) / rate) if rate > 0 else "?"
         text = (f"{self.label}  {self.done:>{len(str(self.total))}}/{self.total} games  {share:.0%}  "
                 f"[{'#' * filled}{'.' * (self.WIDTH - filled)}]  {rate:.1f} games/s  ETA {eta}")
-        return text + (f"  {self.crashed} crashed" if self.crashed else "")
+        return text + (f"  {self.crashed} crashed" if self.crashed else "") + (f"  {self.note}" if self.note else "")
 
     def update(self, *, crashed: bool = False) -> None:
         """One more game finished."""
@@ -406,9 +410,11 @@ class Collector:
     """Receives the outcomes as they arrive: writes each crash report at once (so it survives
     an interrupted batch), moves the progress bar, and keeps every outcome."""
 
-    def __init__(self, crash_dir: Path | None = None, progress: Progress | None = None):
+    def __init__(self, crash_dir: Path | None = None, progress: Progress | None = None,
+                 power: PowerWatch | None = None):
         self.crash_dir = crash_dir
         self.progress = progress
+        self.power = power
         self.outcomes: list[Outcome] = []
         self.crash_files: list[Path] = []
 
@@ -416,6 +422,10 @@ class Collector:
         self.outcomes.append(outcome)
         if outcome.crash is not None and self.crash_dir is not None:
             self.crash_files.append(write_crash(self.crash_dir, outcome.crash))
+        if self.power is not None and outcome.record is not None:
+            self.power.add(outcome.record)
+            if self.progress is not None:
+                self.progress.note = self.power.text()
         if self.progress is not None:
             self.progress.update(crashed=outcome.crash is not None)
 

@@ -406,6 +406,7 @@ def _metric(label: str, kind: str, unit: str, pairs: Sequence[tuple], d: np.ndar
             p: float | None, effect: dict) -> dict:
     n = len(pairs)
     mean_diff = float(d.mean()) if n else None
+    sd_diff = float(d.std(ddof=1)) if n > 1 else None
     significant = p is not None and p < ALPHA
     direction = "none" if not significant or not mean_diff else ("up" if mean_diff > 0 else "down")
     return {
@@ -414,6 +415,9 @@ def _metric(label: str, kind: str, unit: str, pairs: Sequence[tuple], d: np.ndar
         "variant_mean": float(np.mean([float(v) for _, v in pairs])) if n else None,
         "mean_diff": mean_diff, "ci": bootstrap_ci(d), "test": test, "p_value": p,
         "significant": significant, "effect": effect, "direction": direction,
+        # the smallest difference these pairs could have shown (80% power, two-sided 5%): what a
+        # "no" here does and does not rule out
+        "sd_diff": sd_diff, "detectable": minimum_detectable_effect(sd_diff, n),
     }
 
 
@@ -452,7 +456,44 @@ def bootstrap_ci(d: np.ndarray, level: float = 0.95) -> list[float] | None:
 
 
 # --------------------------------------------------------------------------------------------
+# power
+
+POWER = 0.8
+
+
+def pairs_for_power(sd_diff: float, effect: float, *, alpha: float = ALPHA, power: float = POWER) -> float:
+    """Pairs a two-sided paired t-test at level `alpha` needs to detect a mean difference of
+    `effect` with probability `power`, when the paired differences have standard deviation
+    `sd_diff` (the t quantiles at n-1 degrees of freedom, iterated from the normal
+    approximation n = ((z_{1-alpha/2} + z_power) sd / effect)^2); inf for no effect."""
+    if effect == 0 or not math.isfinite(sd_diff):
+        return math.inf
+    if sd_diff == 0:
+        return 2.0
+    k = abs(sd_diff / effect)
+    n = ((sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power)) * k) ** 2
+    for _ in range(100):  # the t correction converges in a few steps
+        df = max(n, 2.0) - 1
+        nxt = ((sps.t.ppf(1 - alpha / 2, df) + sps.t.ppf(power, df)) * k) ** 2
+        if abs(nxt - n) < 1e-9:
+            break
+        n = nxt
+    return max(2.0, math.ceil(n - 1e-6))
+
+
+def minimum_detectable_effect(sd_diff: float | None, n: int, *, alpha: float = ALPHA,
+                              power: float = POWER) -> float | None:
+    """The smallest mean difference a paired test on `n` pairs with differences of standard
+    deviation `sd_diff` detects with probability `power` at level `alpha` (None without the data)."""
+    if sd_diff is None or n < 2 or not math.isfinite(sd_diff):
+        return None
+    df = n - 1
+    return float((sps.t.ppf(1 - alpha / 2, df) + sps.t.ppf(power, df)) * sd_diff / math.sqrt(n))
+
+
+# --------------------------------------------------------------------------------------------
 # sequential test
+
 
 class SPRT:
     """Wald's sequential probability ratio test of "the variant shifts the score".
@@ -531,9 +572,112 @@ class SPRT:
         """The number of differences with a sign (ties are not counted)."""
         return self.positives + self.negatives
 
+    def expected_pairs(self, max_pairs: int = 10_000, runs: int = 4000, seed: int = 20261203) -> float | None:
+        """The pairs the whole test is expected to take (at most `max_pairs`), by simulating it:
+        `runs` sequences of pairs whose chance of a positive, negative or tied difference is what
+        the pairs seen so far show (a fixed seed: the estimate is reproducible). None before any
+        pair with a sign. Wald's formula for one SPRT does not fit here: "no difference" needs
+        both one-sided tests to stop, and they move in opposite directions on every pair."""
+        seen = self.n + self.ties
+        if self.n == 0:
+            return None
+        probs = np.array([self.positives, self.negatives, self.ties], dtype=float) / seen
+        rng = np.random.default_rng(seed)
+        stop = np.full(runs, float(max_pairs))
+        undecided = np.ones(runs, dtype=bool)
+        llr = {"up": np.zeros(runs), "down": np.zeros(runs)}
+        done = {"up": np.zeros(runs, dtype=bool), "down": np.zeros(runs, dtype=bool)}
+        h1 = np.zeros(runs, dtype=bool)
+        step = {"up": np.array([self._more, self._less, 0.0]), "down": np.array([self._less, self._more, 0.0])}
+        for k in range(1, max_pairs + 1):
+            if not undecided.any():
+                break
+            outcome = rng.choice(3, size=runs, p=probs)
+            for test in ("up", "down"):
+                live = undecided & ~done[test]
+                llr[test][live] += step[test][outcome[live]]
+                crossed_up = live & (llr[test] >= self.upper)
+                crossed_down = live & (llr[test] <= self.lower)
+                h1 |= crossed_up
+                done[test] |= crossed_up | crossed_down
+            now = undecided & (h1 | (done["up"] & done["down"]))
+            stop[now] = k
+            undecided &= ~now
+        return float(stop.mean())
+
     def to_dict(self) -> dict:
         """The test's settings and state, JSON-safe."""
         return {"test": "SPRT (sign test on paired score differences)", "alpha": self.alpha,
                 "beta": self.beta, "delta": self.delta, "n": self.n, "positives": self.positives,
                 "negatives": self.negatives, "ties": self.ties, "llr_up": self.llr_up,
                 "llr_down": self.llr_down, "bounds": list(self.bounds), "decision": self.decision}
+
+
+# --------------------------------------------------------------------------------------------
+# the pilot estimate of power, as the games come in
+
+class PowerWatch:
+    """How many pairs a batch needs, estimated from the pairs it has played so far.
+
+    Every variant's games are paired with the base's by seed; from the spread of the paired score
+    differences so far, :func:`pairs_for_power` says how many pairs a paired test needs to detect
+    a score difference of `effect` (80% power, two-sided 5%). With `sprt` (a sequential test of
+    one variant), it also says how many pairs that test is expected to take
+    (:meth:`SPRT.expected_pairs`, refreshed every tenth new pair)."""
+
+    def __init__(self, base: str, effect: float, *, sprt: bool = False, max_pairs: int = 10_000):
+        if effect <= 0 or not math.isfinite(effect):
+            raise ValueError("the effect to detect is a positive number of score points")
+        self.base, self.effect, self.sprt, self.max_pairs = base, effect, sprt, max_pairs
+        self._scores: dict[str, dict[int, float]] = {}
+        self._expected: float | None = None
+        self._expected_at = 0
+
+    def add(self, record: dict) -> None:
+        if record.get("score") is not None:
+            self._scores.setdefault(record["variant"], {})[record["seed"]] = float(record["score"])
+
+    def diffs(self) -> dict[str, list[float]]:
+        """Variant -> its paired score differences with the base so far (seed order)."""
+        base = self._scores.get(self.base, {})
+        return {name: [s[k] - base[k] for k in sorted(set(s) & set(base))]
+                for name, s in self._scores.items() if name != self.base}
+
+    def estimate(self) -> dict:
+        """Per variant: pilot pairs, sd of the differences and the pairs needed; and, with the
+        SPRT, its expected length."""
+        out: dict = {"effect": self.effect, "power": POWER, "alpha": ALPHA, "variants": {}}
+        for name, d in self.diffs().items():
+            sd = statistics_sd(d)
+            out["variants"][name] = {"pilot_pairs": len(d), "sd_diff": sd,
+                                     "pairs_needed": None if sd is None else pairs_for_power(sd, self.effect)}
+        if self.sprt:
+            out["sprt_expected_pairs"] = self._sprt_expected()
+        return out
+
+    def _sprt_expected(self) -> float | None:
+        d = next(iter(self.diffs().values()), [])
+        if len(d) >= max(2, self._expected_at * 1.1) or (d and self._expected is None):
+            test = SPRT()
+            for x in d:
+                test.update(x)
+            self._expected, self._expected_at = test.expected_pairs(self.max_pairs), len(d)
+        return self._expected
+
+    def text(self) -> str:
+        """A short line for the progress bar (empty until two pairs are known)."""
+        est = self.estimate()
+        needed = [v for v in est["variants"].values() if v["pairs_needed"] is not None]
+        if not needed:
+            return ""
+        worst = max(needed, key=lambda v: v["pairs_needed"])
+        n = worst["pairs_needed"]
+        text = f"power: {'∞' if math.isinf(n) else f'{n:.0f}'} pairs for ±{self.effect:g} ({worst['pilot_pairs']} seen)"
+        if est.get("sprt_expected_pairs") is not None:
+            text += f", SPRT ~{est['sprt_expected_pairs']:.0f} pairs"
+        return text
+
+
+def statistics_sd(d: Sequence[float]) -> float | None:
+    """The sample standard deviation (None with fewer than two values)."""
+    return float(np.std(np.asarray(d, dtype=float), ddof=1)) if len(d) > 1 else None
