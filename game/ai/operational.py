@@ -57,7 +57,7 @@ from ..rules.engine import (
     puppets_only,
     trace,
 )
-from ..rules.movement import Board, enemy_mask, make_board, rail_reach, reach
+from ..rules.movement import Board, board_for, enemy_mask, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import model
 from .profile import Profile
@@ -193,7 +193,7 @@ class _PhaseView:
         # much ground covered in a turn (see Profile.distance_scale)
         self.k = profile.distance_scale(ctx.hm.hex_km, ctx.days_per_turn)
         self.radius = max(1, round(profile.pressure_radius * self.k))
-        board = make_board(ctx, state)
+        board = board_for(ctx, state)
         supplied = trace(ctx, state, side, board).supplied
         # a hex next to supply counts: the enemy's zone of control cuts the trace into a hex the
         # unit is about to fill, and the unit's own presence will carry it on
@@ -226,7 +226,7 @@ class _PhaseView:
         """The board now (rebuilt only after an action has changed the state)."""
         key = self.state.actions_taken
         if self._board_key != key:
-            self._board_key, self._board = key, make_board(self.ctx, self.state)
+            self._board_key, self._board = key, board_for(self.ctx, self.state)
         return self._board
 
     def _enemy_pressure(self, board: Board) -> np.ndarray:

@@ -103,6 +103,7 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
         end_phase(ctx, state)
     if state.phase == "operations" and not isinstance(action, EndPhase):
         check_events(ctx, state)
+    state.board_cache = None  # the state has changed: the next board is built afresh
     return state.log[before:]
 
 

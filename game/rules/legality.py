@@ -16,7 +16,7 @@ from ..names import HexIndex, SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess
 from .context import Context
-from .movement import Board, enemy_mask, make_board, rail_reach, reach
+from .movement import Board, board_for, enemy_mask, rail_reach, reach
 from .state import GameState, Unit
 
 
@@ -35,7 +35,7 @@ def legal_actions(ctx: Context, state: GameState, board: Board | None = None) ->
     if state.phase != "operations":
         return []
     side = active_side(ctx, state)
-    board = board or make_board(ctx, state)
+    board = board or board_for(ctx, state)
     off = ctx.offsets.__getitem__
     actions: list[Action] = []
     units = state.side_units(side)
@@ -81,7 +81,7 @@ class LegalActions(Sequence):
     @property
     def board(self) -> Board:
         if self._board is None:
-            self._board = make_board(self.ctx, self.state)
+            self._board = board_for(self.ctx, self.state)
         return self._board
 
     def _list(self) -> list[Action]:
@@ -180,7 +180,7 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
             return f"the air base {action.air_base} is not {side_name}'s"
         if not state.air_active.get(base.id):
             return f"the air base {action.air_base} is not active (already evacuated, destroyed or not yet open)"
-        if action.air_base not in evacuable(ctx, state, board or make_board(ctx, state), side):
+        if action.air_base not in evacuable(ctx, state, board or board_for(ctx, state), side):
             within = ctx.rules.air.evacuate_within
             return ("the rules of this scenario have no evacuation" if within is None else
                     f"an air base is evacuated only with an enemy unit within {within} hexes of it")
@@ -201,7 +201,7 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
         col, row = action.to
         if not ctx.hm.contains(col, row):
             return f"hex {col},{row} is off the map"
-        board = board or make_board(ctx, state)
+        board = board or board_for(ctx, state)
         j = ctx.hm.index(col, row)
         if isinstance(action, Move):
             if j in reach(ctx, state, u, board):
@@ -215,7 +215,7 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
         col, row = action.target
         if not ctx.hm.contains(col, row):
             return f"hex {col},{row} is off the map"
-        board = board or make_board(ctx, state)
+        board = board or board_for(ctx, state)
         t = ctx.hm.index(col, row)
         if not enemy_mask(board, side, "occupied")[t]:
             return f"there is no enemy unit at {ctx.hex_name(t)}"
@@ -271,7 +271,7 @@ def attackers(ctx: Context, state: GameState, action: Attack, side: SideIndex) -
 
 def preview(ctx: Context, state: GameState, action: Attack) -> Assessment:
     """The odds and full outcome distribution of a legal attack (no randomness, no change)."""
-    board = make_board(ctx, state)
+    board = board_for(ctx, state)
     reason = check(ctx, state, action, board)
     if reason is not None:
         raise IllegalAction(f"illegal action '{action}': {reason}")

@@ -64,6 +64,20 @@ def make_board(ctx: Context, state: GameState) -> Board:
     return Board(occupied, zoc, interdicted, cover)
 
 
+def board_for(ctx: Context, state: GameState) -> Board:
+    """The board of the state as it stands between two actions, built once and shared by everyone
+    who asks (legal actions, check, preview, the AI, the window): cached on the state for its
+    ``actions_taken``, and dropped by :func:`game.rules.engine.apply` when it changes the state.
+    The rules' resolution, which changes the state as it goes, builds its own with
+    :func:`make_board`. Read it, never change it."""
+    found = state.board_cache
+    if found is not None and found[0] is ctx and found[1] == state.actions_taken:
+        return found[2]
+    board = make_board(ctx, state)
+    state.board_cache = (ctx, state.actions_taken, board)
+    return board
+
+
 def enemy_mask(board: Board, side: SideIndex, what: str) -> np.ndarray:
     """Hexes with enemy units ('occupied') or in an enemy zone of control ('zoc')."""
     arr = board.occupied if what == "occupied" else board.zoc
@@ -138,10 +152,25 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
     """Hexes the unit can end its move in: hex -> (cost, previous hex on the cheapest path).
 
     The unit's own hex is not included. With ``through=True`` hexes it can only pass through
-    (full friendly stacks) are included too, which :func:`path_to` needs to rebuild paths.
+    (full friendly stacks) are included too, which :func:`path_to` needs to rebuild paths. The
+    search is done once per board and unit (kept in the board's cache: read the result, never
+    change it).
     """
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return {}
+    key = ("reach", unit.id, unit.hex, unit.mp, unit.moved)
+    found = board.cache.get(key)
+    if found is None:
+        found = board.cache[key] = _reach_through(ctx, state, unit, board)
+    if through:
+        return found
+    room = ctx.rules.stacking.max_units
+    own = board.occupied[unit.side]
+    return {j: v for j, v in found.items() if own[j] < room}
+
+
+def _reach_through(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, tuple[float, int]]:
+    """Every hex the unit can move into or through this phase: hex -> (cost, previous hex)."""
     static, rail_c, rail_adj, blocked, interdicted, factor, ezoc = _movement_tables(ctx, state, unit, board)
     nb = ctx.nb_list
     start = unit.hex
@@ -179,11 +208,7 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
                 best[j] = (total, i)
                 heapq.heappush(heap, (total, j))
     del best[start]
-    if through:
-        return best
-    room = ctx.rules.stacking.max_units
-    own = board.occupied[unit.side]
-    return {j: v for j, v in best.items() if own[j] < room}
+    return best
 
 
 def path_to(reached: dict[int, tuple[float, int]], start: int, goal: int) -> list[int]:

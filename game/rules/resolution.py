@@ -17,7 +17,7 @@ from .combat import assess, loss_of
 from .context import Context
 from .ledger import log, log_region, lose, track_add
 from .legality import active_side, attackers
-from .movement import Board, enemy_mask, make_board, path_to, reach
+from .movement import Board, board_for, enemy_mask, make_board, path_to, reach
 from .state import ACTIVE, GameState, Unit
 from .victory import finish
 
@@ -28,7 +28,7 @@ def plan_move(ctx: Context, state: GameState, action: Move) -> tuple[Board, dict
     if (state.phase != "operations" or u is None or u.side != active_side(ctx, state) or not u.on_map
             or not ctx.hm.contains(*action.to)):
         return None
-    board = make_board(ctx, state)
+    board = board_for(ctx, state)  # the state before the move: shared with the legal actions
     if ctx.hm.index(*action.to) not in reach(ctx, state, u, board):
         return None
     return board, reach(ctx, state, u, board, through=True)

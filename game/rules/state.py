@@ -107,6 +107,8 @@ class GameState:
     dice: Dice = "keyed"
     draws: dict[str, int] = field(default_factory=dict)  # keyed dice: draws so far per key, this phase
     rolls: int = 0  # random draws so far (either dice), so a player can tell that one happened
+    # (context, actions_taken, Board): see game.rules.movement.board_for; never serialised or copied
+    board_cache: Any = field(default=None, repr=False, compare=False)
 
     # -- random draws ----------------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class GameState:
             new.rng = np.random.Generator(np.random.PCG64())
             new.rng.bit_generator.state = self.rng.bit_generator.state
         new.draws = dict(self.draws)
+        new.board_cache = None
         new.units = {k: copy.copy(u) for k, u in self.units.items()}
         new.control = self.control.copy()
         new.rail = self.rail.copy()

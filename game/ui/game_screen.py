@@ -26,7 +26,7 @@ import pygame
 from ..diagnostics import InputError
 from ..rules import engine
 from ..rules.actions import Action, Attack, Entrench, Move, RailMove
-from ..rules.movement import make_board, path_to, rail_reach, reach
+from ..rules.movement import board_for, path_to, rail_reach, reach
 from . import dialogs, panels
 from .app import App, Screen
 from .help import HelpOverlay
@@ -591,7 +591,7 @@ class GameScreen(Screen):
             u = state.units.get(action.unit)
             if u is not None and u.on_map:
                 j = ctx.hm.index(*action.to)
-                board = make_board(ctx, state)
+                board = board_for(ctx, state)
                 if isinstance(action, Move):
                     found = reach(ctx, state, u, board, through=True)
                     path = path_to(found, u.hex, j) if j in found else [u.hex, j]

@@ -1048,7 +1048,7 @@ class MapView:
                 code[land & tr.railhead] = 2
                 code[land & held & ~tr.supplied] = 3
         elif name == "zoc":
-            board = movement.make_board(ctx, state)
+            board = movement.board_for(ctx, state)
             code[movement.enemy_mask(board, self.viewer, "zoc") & land] = 1
         elif name == "air":
             for bid, base in ctx.air_bases.items():
