@@ -49,23 +49,22 @@ def corridor_held(ctx: Context, state: GameState, board: Board | None = None) ->
 def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: Sequence[str]) -> bool:
     """Is there a connected path of `held` hexes from a corridor start to a corridor end,
     stepping along rail edges ('rail'), road edges ('road') or any hexside ('any')?"""
-    nb = ctx.neighbours
-    step = corridor_steps(ctx, state, along)
-    reached = np.zeros(ctx.n, dtype=bool)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n = ctx.n
     start = [h for h in ctx.corridor_from if held[h]]
-    reached[start] = True
-    frontier = np.array(start, dtype=np.int64)
-    goal = np.zeros(ctx.n, dtype=bool)
-    goal[ctx.corridor_to] = True
-    while frontier.size:
-        if goal[frontier].any():
-            return True
-        cand = np.where(step[frontier], nb[frontier], -1).ravel()
-        cand = cand[cand >= 0]
-        cand = np.unique(cand[held[cand] & ~reached[cand]])
-        reached[cand] = True
-        frontier = cand
-    return False
+    if not start:
+        return False
+    nb = ctx.neighbours
+    safe = np.where(nb >= 0, nb, 0)
+    i, d = np.nonzero(corridor_steps(ctx, state, along) & (nb >= 0) & held[:, None] & held[safe])
+    # the held hexes joined along the corridor's hexsides, and a virtual source (node n) at the starts
+    rows = np.concatenate([i, np.full(len(start), n)])
+    cols = np.concatenate([nb[i, d], np.array(start, dtype=np.int64)])
+    graph = csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    reached = breadth_first_order(graph, n, directed=True, return_predecessors=False)
+    return bool(np.isin(np.asarray(ctx.corridor_to), reached).any())
 
 
 @dataclass(frozen=True)
