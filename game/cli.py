@@ -25,6 +25,20 @@ EXIT_OK, EXIT_INPUT, EXIT_NOT_BUILT, EXIT_BUG = 0, 1, 2, 70
 NOT_BUILT: dict[str, str] = {}  # subcommand -> what is still to come (none left)
 
 
+MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers (numpy's generators and SeedSequence)
+
+
+def seed_value(text: str) -> int:
+    """An argparse type: a seed, a whole number from 0 to 2^63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_SEED}, got '{text}'") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to {MAX_SEED}, got {text}")
+    return value
+
+
 class UsageError(Exception):
     pass
 
@@ -48,7 +62,7 @@ def build_parser() -> Parser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="start a new game of this scenario file at once")
     p.add_argument("--scenario", dest="scenario_option", metavar="FILE",
                    help="the same as SCENARIO; with --load, where the save's scenario is when it has moved")
-    p.add_argument("--seed", type=int, metavar="N", help="the game's random seed (default: a random one, shown)")
+    p.add_argument("--seed", type=seed_value, metavar="N", help="the game's random seed (default: a random one, shown)")
     p.add_argument("--side", metavar="SIDE",
                    help="who you play: a side id of the scenario (its meta.sides), 'hotseat' (every side, in "
                         "turn) or 'watch' (the computer plays every side); default: the first side. Without a "
@@ -79,7 +93,7 @@ def build_parser() -> Parser:
                        description="Play a whole game headless, computer against computer, and print a "
                                    "summary (with --json, one JSON object).")
     p.add_argument("scenario")
-    p.add_argument("--seed", type=int, default=0, help="the game's random seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="the game's random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--save", metavar="FILE", help="also write the game as a save file (replayable)")
     _add_player_options(p)
@@ -100,7 +114,7 @@ def build_parser() -> Parser:
     p.add_argument("--workers", type=int, metavar="W",
                    help="worker processes (default: the number of CPUs; 1 plays in this process; "
                         "not used with --scheduler)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first game (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: balance-SCENARIO_ID-YYYYmmdd-HHMMSS)")
     _add_player_options(p)
     p.add_argument("--sprt", action="store_true",

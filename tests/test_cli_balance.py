@@ -191,6 +191,8 @@ def test_ctrl_c_writes_the_finished_games_and_exits_130(capsys, tmp_path, monkey
     ([str(EXAMPLE), "--games", "0"], "--games expects at least 1"),
     ([str(EXAMPLE), "--workers", "0"], "--workers expects at least 1"),
     ([str(EXAMPLE), "--games", "x"], "invalid int value"),
+    ([str(EXAMPLE), "--seed", "-1"], "a seed is a whole number from 0 to 9223372036854775807, got -1"),
+    ([str(EXAMPLE), "--seed", "1e400"], "expected a whole number from 0 to"),
     ([str(EXAMPLE), "--power", "2"], "--power estimates the pairs a comparison needs"),
     ([str(EXAMPLE), str(NO_FAMINE), "--power", "-1"], "--power: the effect to detect is a positive number"),
 ])

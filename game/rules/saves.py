@@ -115,6 +115,10 @@ def read_save(path: str | Path) -> Save:
     except json.JSONDecodeError as exc:
         raise fail(f"not a save file, or a damaged one: JSON error: {exc.msg}",
                    Pos(shown, exc.lineno, exc.colno)) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise fail(f"not a save file, or a damaged one: {exc}") from None
+    except RecursionError:
+        raise fail("not a save file, or a damaged one: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or not is_save_format(data.get("format")):
         raise fail(f"not a save file of this game (expected \"format\": \"{SAVE_FORMAT}\")")
     if data.get("version") != SAVE_VERSION:
@@ -128,11 +132,17 @@ def read_save(path: str | Path) -> Save:
         if not scenario.is_absolute():
             scenario = path.resolve().parent / scenario
         return Save(scenario_path=scenario, scenario_id=str(sc["id"]), scenario_hash=str(sc["hash"]),
-                    seed=int(data["seed"]), actions=[str(a) for a in data["actions"]], state=data["state"],
+                    seed=_seed(data["seed"]), actions=[str(a) for a in data["actions"]], state=data["state"],
                     state_hash=str(data["state_hash"]), players=dict(data.get("players") or {}),
                     dice=_dice(data.get("dice", "stream")))
     except (KeyError, TypeError, ValueError) as exc:
         raise fail(f"the save is missing a part or has a wrong value ({exc})") from None
+
+
+def _seed(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"the seed {str(value)[:40]!r} is not a whole number from 0 to 2^63 - 1")
+    return value
 
 
 def _dice(value: object) -> Dice:
