@@ -74,7 +74,9 @@ def build_parser() -> Parser:
     p.add_argument("--size", metavar="WxH", default="1280x800", help="window size in pixels (default 1280x800)")
     p.add_argument("--fullscreen", action="store_true", help="start in full screen (F11 toggles)")
     p.add_argument("--scenario-dir", metavar="DIR", help="where the menu lists scenarios (default: scenarios/)")
-    p.add_argument("--frames", type=int, help=argparse.SUPPRESS)  # run this many frames and exit (smoke tests)
+    p.add_argument("--frames", type=int, metavar="N",
+                   help="smoke test: run N frames as fast as possible, then close the window and exit (0, or 70 if "
+                        "a screen raised an error); SDL_VIDEODRIVER=dummy runs it without a display")
 
     p = sub.add_parser("validate", help="check scenario files; every problem with its line",
                        description="Validate scenario files. Exit 0 with a summary line per file when all are "
