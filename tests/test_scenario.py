@@ -152,7 +152,8 @@ def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
 
 
 @pytest.mark.parametrize("options, expected", [
-    ("--seed abc", "argument --seed: invalid int value: 'abc'"),
+    ("--seed abc", "argument --seed: expected a whole number from 0 to 9223372036854775807, got 'abc'"),
+    ("--seed -5", "argument --seed: a seed is a whole number from 0 to 9223372036854775807, got -5"),
     ("--size 10x", "--size expects WIDTHxHEIGHT"),
     ("--load no_such_save.json", "save file not found: no_such_save.json"),
     ("--scenario no_such.yaml", "no_such.yaml:1:1: error: file not found"),
