@@ -97,6 +97,7 @@ def test_sprt_on_a_two_value_sweep_stops_early(capsys, tmp_path):
     assert f"the variant raises the score after {sprt['pairs']} pair(s) of at most 40" in stdout
 
 
+@pytest.mark.slow
 def test_power_estimates_the_pairs_needed_from_the_pilot_pairs(capsys, tmp_path):
     out = tmp_path / "power"
     code, stdout, err = balance(capsys, str(EXAMPLE), "--games", "8", "--workers", "1", "--quiet", "--out", str(out),
