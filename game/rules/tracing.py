@@ -8,6 +8,8 @@ its sea lanes are open).
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from ..names import SideIndex
@@ -38,9 +40,27 @@ def supply_sources(ctx: Context, state: GameState, side: SideIndex) -> np.ndarra
 
 
 def trace(ctx: Context, state: GameState, side: SideIndex, board: Board | None = None) -> SupplyTrace:
-    """This side's (index) supply trace now."""
+    """This side's (index) supply trace now.
+
+    A trace is a pure function of its inputs (what is passable, held, railed, interdicted, the
+    sources and the ranges), and a game asks for the same one several times (the turn's supply
+    phase, the AI's phase, the corridor check, the window's overlays): it is kept in the
+    context's ``supply.trace`` cache, keyed by a digest of every input, so a repeat costs a hash
+    instead of a search. Its arrays are read-only."""
     sup = ctx.rules.supply
     k = state.supply_range_factor[ctx.sides[side]]
-    return trace_supply(supply_inputs(ctx, state, side, board), supply_sources(ctx, state, side),
-                        rail_range=sup.rail_range * k, road_range=sup.road_range * k,
-                        cross_range=sup.cross_country_range * k)
+    inputs = supply_inputs(ctx, state, side, board)
+    sources = supply_sources(ctx, state, side)
+    digest = hashlib.blake2b(digest_size=16)
+    for arr in (inputs.passable, inputs.owned, inputs.rail, inputs.reach_factor, sources):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    key = (side, k, digest.digest())
+
+    def make() -> SupplyTrace:
+        found = trace_supply(inputs, sources, rail_range=sup.rail_range * k, road_range=sup.road_range * k,
+                             cross_range=sup.cross_country_range * k)
+        for arr in (found.rail_dist, found.road_dist, found.cross_dist, found.supplied, found.railhead):
+            arr.setflags(write=False)
+        return found
+
+    return ctx.caches.cache("supply.trace", 64).get(key, make)
