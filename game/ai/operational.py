@@ -205,7 +205,6 @@ class _PhaseView:
         self._depot_hexes: frozenset[int] | None = None
         self._gaps: tuple[int, ...] | None = None
         self._route: tuple[int, ...] | None = None
-        self._board_key, self._board = state.actions_taken, board
         self._stacks_key, self._stacks = -1, {}
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
@@ -223,11 +222,8 @@ class _PhaseView:
     # -- reading the state --------------------------------------------------------------------------
 
     def board(self) -> Board:
-        """The board now (rebuilt only after an action has changed the state)."""
-        key = self.state.actions_taken
-        if self._board_key != key:
-            self._board_key, self._board = key, board_for(self.ctx, self.state)
-        return self._board
+        """The board now: the state's own, shared with the engine (rebuilt only after an action)."""
+        return board_for(self.ctx, self.state)
 
     def _enemy_pressure(self, board: Board) -> np.ndarray:
         """The attack strength the enemy has within the profile's `pressure_radius` of each hex

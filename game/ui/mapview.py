@@ -1078,12 +1078,7 @@ class MapView:
             return engine.CorridorRoute((), (), False)
         if self._corridor is None:
             state = self._game.state
-            held = None
-            c = self.ctx.corridor
-            if c is not None:
-                side = self.ctx.side_index[c.side]
-                held = (state.control == side) & self._trace(side).supplied
-            self._corridor = engine.corridor_route(self.ctx, state, held)
+            self._corridor = engine.corridor_route(self.ctx, state, board=movement.board_for(self.ctx, state))
         return self._corridor
 
     def corridor_route(self) -> list[int]:
