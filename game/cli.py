@@ -505,7 +505,9 @@ def _power_summary(est: dict) -> str:
     for name, v in est["variants"].items():
         n = v["pairs_needed"]
         if n is None:
-            lines.append(f"Power: {name}: too few pairs to estimate ({v['pilot_pairs']})")
+            why = ("the paired scores have not differed yet" if v["sd_diff"] == 0
+                   else "too few pairs")
+            lines.append(f"Power: {name}: no estimate yet ({why}, {v['pilot_pairs']} pairs)")
             continue
         need = "never (no spread to go on)" if n == float("inf") else f"{n:.0f} pairs"
         lines.append(f"Power: to detect a score difference of ±{est['effect']:g} ({est['power']:.0%} power, "

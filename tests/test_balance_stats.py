@@ -423,3 +423,12 @@ def test_the_power_watch_estimates_from_the_pairs_seen():
     assert watch.text().startswith(f"power: {est['pairs_needed']:.0f} pairs for ±2 (20 seen)")
     with pytest.raises(ValueError):
         PowerWatch("base", 0)
+
+
+def test_the_power_watch_gives_no_estimate_while_the_pairs_never_differ():
+    watch = PowerWatch("base", 1.0)
+    for s in range(10):
+        watch.add({"variant": "base", "seed": s, "score": 3.0})
+        watch.add({"variant": "v", "seed": s, "score": 3.0})
+    est = watch.estimate()["variants"]["v"]
+    assert est["sd_diff"] == 0 and est["pairs_needed"] is None and watch.text() == ""

@@ -650,7 +650,8 @@ class PowerWatch:
         for name, d in self.diffs().items():
             sd = statistics_sd(d)
             out["variants"][name] = {"pilot_pairs": len(d), "sd_diff": sd,
-                                     "pairs_needed": None if sd is None else pairs_for_power(sd, self.effect)}
+                                     # no spread yet (every pair alike): nothing to estimate from
+                                     "pairs_needed": None if not sd else pairs_for_power(sd, self.effect)}
         if self.sprt:
             out["sprt_expected_pairs"] = self._sprt_expected()
         return out
