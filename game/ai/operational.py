@@ -78,7 +78,8 @@ def _graph(ctx: Context, c: int, rail_discount: float) -> csr_matrix:
     return ctx.caches.cache("ai.graph", 16).get((c, rail_discount), make)
 
 
-def cost_field(ctx: Context, c: int, targets: tuple[int, ...], rail_discount: float = 0.75) -> np.ndarray:
+def cost_field(ctx: Context, c: int, targets: tuple[int, ...],
+               rail_discount: float = Profile.model_fields["rail_discount"].default) -> np.ndarray:
     """Movement cost from every hex to the nearest of `targets` for movement class `c`, ignoring
     units (kept in the context's ``ai.cost_field`` cache, shared by every game of the scenario; the
     array is read-only)."""
