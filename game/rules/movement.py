@@ -19,12 +19,15 @@ Rules (numbers from the scenario's ``rules``):
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
-from ..names import SideIndex
+from ..names import Offset, SideIndex
 from .context import Context
 from .state import ACTIVE, GameState, Unit
 
@@ -79,12 +82,30 @@ def board_for(ctx: Context, state: GameState) -> Board:
 
 
 def enemy_mask(board: Board, side: SideIndex, what: str) -> np.ndarray:
-    """Hexes with enemy units ('occupied') or in an enemy zone of control ('zoc')."""
-    arr = board.occupied if what == "occupied" else board.zoc
-    others = [s for s in range(arr.shape[0]) if s != side]
-    if not others:
-        return np.zeros(arr.shape[1], dtype=bool)
-    return np.asarray((arr[others] > 0).any(axis=0) if what == "occupied" else arr[others].any(axis=0))
+    """Hexes with enemy units ('occupied') or in an enemy zone of control ('zoc'); computed once
+    per board (read-only)."""
+    key = ("enemy", side, what)
+    found = board.cache.get(key)
+    if found is None:
+        arr = board.occupied if what == "occupied" else board.zoc
+        others = [s for s in range(arr.shape[0]) if s != side]
+        if not others:
+            found = np.zeros(arr.shape[1], dtype=bool)
+        else:
+            found = np.asarray((arr[others] > 0).any(axis=0) if what == "occupied" else arr[others].any(axis=0))
+        found.setflags(write=False)
+        board.cache[key] = found
+    return found
+
+
+def full_hexes(ctx: Context, board: Board, side: SideIndex) -> frozenset[int]:
+    """Hexes where the side's stack is at the stacking limit (a unit may pass, not stop)."""
+    key = ("full", side)
+    found = board.cache.get(key)
+    if found is None:
+        found = board.cache[key] = frozenset(
+            np.flatnonzero(board.occupied[side] >= ctx.rules.stacking.max_units).tolist())
+    return found
 
 
 def movement_allowance(ctx: Context, unit: Unit) -> float:
@@ -107,23 +128,63 @@ def ladder_step(ctx: Context, unit: Unit):
     return current
 
 
+def _inputs_key(ctx: Context, state: GameState, side: SideIndex, board: Board) -> bytes:
+    """A digest of everything a side's path searches read from the state on this board: the
+    enemy's occupied hexes and zones of control, the side's interdicted hexes, the rail and the
+    hexes the side holds. Two boards with the same digest give the same searches, so their
+    results are shared between boards (a move by one unit leaves the enemy's, and usually its
+    own side's, searches as they were)."""
+    key = ("inputs", side)
+    found = board.cache.get(key)
+    if found is None:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(np.packbits(enemy_mask(board, side, "occupied")).tobytes())
+        digest.update(np.packbits(enemy_mask(board, side, "zoc")).tobytes())
+        digest.update(np.packbits(board.interdicted[side]).tobytes())
+        # hex control matters to a search only through the rail it may use (rail edges between
+        # two hexes the side holds), so only the control of the rail's hexes is in the digest
+        rail_bytes = state.rail.tobytes()
+        on_rail = ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
+        digest.update(np.packbits((state.control == side) & on_rail).tobytes())
+        digest.update(rail_bytes)
+        found = board.cache[key] = digest.digest()
+    return found
+
+
+def _rail_hexes(ctx: Context, state: GameState) -> np.ndarray:
+    """Hexes at either end of an intact rail edge."""
+    idx, dirs = np.nonzero(state.rail == 1)
+    j = ctx.neighbours[idx, dirs]
+    mask = np.zeros(ctx.n, dtype=bool)
+    mask[idx] = True
+    mask[j[j >= 0]] = True
+    return mask
+
+
 def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
-    """What a path search for this unit's side and movement class needs, built once per board
-    (every unit of a side and class shares it): the static step costs of the class, the rail
-    cost and the rail edges usable by the side (hex -> directions), enemy-blocked hexes,
-    interdicted hexes (or None) and enemy zones of control, all as plain Python data."""
+    """What a path search for this unit's side and movement class needs (every unit of a side
+    and class shares it): the static step costs of the class, the rail cost and the rail edges
+    usable by the side (hex -> directions), enemy-blocked hexes, interdicted hexes (or None) and
+    enemy zones of control, all as plain Python data, with the key of these inputs. Kept in the
+    board's cache and, under the inputs' digest, in the context's ``move.tables`` cache."""
     c = ctx.class_index[ctx.unit_types[unit.type].movement_class]
     key = ("move", unit.side, c)
-    if key not in board.cache:
-        rail_c = float(ctx.rail_cost[c])
-        rail_adj = _rail_adjacency(ctx, state, unit.side) if np.isfinite(rail_c) else {}
-        blocked = (enemy_mask(board, unit.side, "occupied") | ctx.water).tolist()
-        factor = ctx.rules.air.move_cost_factor
-        inter = board.interdicted[unit.side]
-        interdicted = inter.tolist() if factor != 1.0 and inter.any() else None
-        board.cache[key] = (ctx.static_step[c], rail_c, rail_adj, blocked, interdicted, factor,
-                            enemy_mask(board, unit.side, "zoc").tolist())
-    return board.cache[key]
+    found = board.cache.get(key)
+    if found is None:
+        inputs = (unit.side, c, _inputs_key(ctx, state, unit.side, board))
+
+        def make():
+            rail_c = float(ctx.rail_cost[c])
+            rail_adj = _rail_adjacency(ctx, state, unit.side) if np.isfinite(rail_c) else {}
+            blocked = (enemy_mask(board, unit.side, "occupied") | ctx.water).tolist()
+            factor = ctx.rules.air.move_cost_factor
+            inter = board.interdicted[unit.side]
+            interdicted = inter.tolist() if factor != 1.0 and inter.any() else None
+            return (inputs, ctx.static_step[c], rail_c, rail_adj, blocked, interdicted, factor,
+                    enemy_mask(board, unit.side, "zoc").tolist(), ctx.nb_list)
+
+        found = board.cache[key] = ctx.caches.cache("move.tables", 64).get(inputs, make)
+    return found
 
 
 def _rail_adjacency(ctx: Context, state: GameState, side: SideIndex) -> dict[int, set[int]]:
@@ -148,31 +209,52 @@ def _make_rail_adjacency(ctx: Context, state: GameState, own: np.ndarray) -> dic
 
 
 def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
-          through: bool = False) -> dict[int, tuple[float, int]]:
+          through: bool = False) -> Mapping[int, tuple[float, int]]:
     """Hexes the unit can end its move in: hex -> (cost, previous hex on the cheapest path).
 
     The unit's own hex is not included. With ``through=True`` hexes it can only pass through
-    (full friendly stacks) are included too, which :func:`path_to` needs to rebuild paths. The
-    search is done once per board and unit (kept in the board's cache: read the result, never
-    change it).
+    (full friendly stacks) are included too, which :func:`path_to` needs to rebuild paths. A
+    search depends on the unit's side, movement class, hex, movement points left and whether it
+    has moved, and on the board's inputs (:func:`_inputs_key`); it is done once for them and kept
+    in the context's ``move.reach`` cache, shared by every board with the same inputs (read the
+    result, never change it).
     """
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return {}
-    key = ("reach", unit.id, unit.hex, unit.mp, unit.moved)
-    found = board.cache.get(key)
-    if found is None:
-        found = board.cache[key] = _reach_through(ctx, state, unit, board)
+    found = _search(ctx, state, unit, board)[1]
     if through:
         return found
-    room = ctx.rules.stacking.max_units
-    own = board.occupied[unit.side]
-    return {j: v for j, v in found.items() if own[j] < room}
+    full = full_hexes(ctx, board, unit.side)
+    if not full or full.isdisjoint(found):
+        return found
+    return {j: v for j, v in found.items() if j not in full}
 
 
-def _reach_through(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict[int, tuple[float, int]]:
+def _search(ctx: Context, state: GameState, unit: Unit, board: Board) -> tuple[tuple, Mapping[int, tuple[float, int]]]:
+    """(the search's key, its result) for :func:`reach`."""
+    tables = _movement_tables(ctx, state, unit, board)
+    key = (tables[0], unit.hex, unit.mp, unit.moved)
+    return key, ctx.caches.cache("move.reach", 4096).get(key, lambda: _reach_through(tables, unit))
+
+
+def move_targets(ctx: Context, state: GameState, unit: Unit, board: Board) -> list[tuple[int, Offset]]:
+    """(hex, its offset) of every hex :func:`reach` lets the unit end its move in, in hex order:
+    what the legal moves are made of. Kept with the search (in the context's ``move.targets``
+    cache), so listing a unit's moves again on a later board costs a filter, not a sort."""
+    if not unit.on_map or unit.mp <= 0 or unit.attacked:
+        return []
+    key, found = _search(ctx, state, unit, board)
+    off = ctx.offsets
+    ordered = ctx.caches.cache("move.targets", 4096).get(key, lambda: tuple((j, off[j]) for j in sorted(found)))
+    full = full_hexes(ctx, board, unit.side)
+    if not full or full.isdisjoint(found):
+        return list(ordered)
+    return [t for t in ordered if t[0] not in full]
+
+
+def _reach_through(tables, unit: Unit) -> Mapping[int, tuple[float, int]]:
     """Every hex the unit can move into or through this phase: hex -> (cost, previous hex)."""
-    static, rail_c, rail_adj, blocked, interdicted, factor, ezoc = _movement_tables(ctx, state, unit, board)
-    nb = ctx.nb_list
+    _, static, rail_c, rail_adj, blocked, interdicted, factor, ezoc, nb = tables
     start = unit.hex
     best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
     heap = [(0.0, start)]
@@ -208,10 +290,10 @@ def _reach_through(ctx: Context, state: GameState, unit: Unit, board: Board) -> 
                 best[j] = (total, i)
                 heapq.heappush(heap, (total, j))
     del best[start]
-    return best
+    return MappingProxyType(best)  # shared by every board with the same inputs: read-only
 
 
-def path_to(reached: dict[int, tuple[float, int]], start: int, goal: int) -> list[int]:
+def path_to(reached: Mapping[int, tuple[float, int]], start: int, goal: int) -> list[int]:
     """The hex path start..goal from a :func:`reach` result."""
     path = [goal]
     while path[-1] != start:
@@ -226,40 +308,47 @@ def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict
             or not np.isfinite(ctx.rail_cost[ctx.class_index[ctx.unit_types[unit.type].movement_class]])
             or not (state.rail[unit.hex] == 1).any()):
         return {}
+    key = ("rail", _inputs_key(ctx, state, unit.side, board), unit.hex)
+    best = ctx.caches.cache("move.rail", 1024).get(key, lambda: _rail_search(ctx, state, unit, board))
+    room = ctx.rules.stacking.max_units
+    occupied = board.occupied[unit.side]
+    return {j: prev for j, (_, prev) in best.items() if occupied[j] < room}
+
+
+def _rail_search(ctx: Context, state: GameState, unit: Unit, board: Board) -> Mapping[int, tuple[float, int]]:
+    """Every hex a strategic rail move from the unit's hex passes or ends in: hex -> (cost, previous)."""
     key = ("near_enemy", unit.side)
     if key not in board.cache:
         enemy = enemy_mask(board, unit.side, "occupied")
         ezoc = enemy_mask(board, unit.side, "zoc")
-        nb = ctx.neighbours
-        board.cache[key] = ezoc | enemy | (enemy[np.where(nb >= 0, nb, 0)] & (nb >= 0)).any(axis=1)
+        nbs = ctx.neighbours
+        board.cache[key] = ezoc | enemy | (enemy[np.where(nbs >= 0, nbs, 0)] & (nbs >= 0)).any(axis=1)
     near_enemy = board.cache[key]
-    nb = ctx.neighbours
     start = unit.hex
     if near_enemy[start]:
-        return {}
-    own = state.control == unit.side
+        return MappingProxyType({})
+    # rail edges between two hexes the side holds (water excluded: no unit stands there)
+    rail_adj = _rail_adjacency(ctx, state, unit.side)
+    nb = ctx.nb_list
     factor = ctx.rules.air.move_cost_factor
     hex_cost = ctx.rules.rail.strategic_hex_cost if ctx.rules.rail else 1.0
     interdicted = board.interdicted[unit.side]
+    limit = ctx.strategic_hexes + 1e-9
     best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
     heap = [(0.0, start)]
     while heap:
         cost, i = heapq.heappop(heap)
         if cost > best[i][0]:
             continue
-        for d in range(6):
-            if state.rail[i, d] != 1:
-                continue
-            j = int(nb[i, d])
-            if j < 0 or not own[j] or near_enemy[j]:
+        for d in rail_adj.get(i, ()):
+            j = nb[i][d]
+            if near_enemy[j]:
                 continue
             total = cost + hex_cost * (factor if interdicted[j] else 1.0)
-            if total > ctx.strategic_hexes + 1e-9:
+            if total > limit:
                 continue
             if j not in best or total < best[j][0] - 1e-12:
                 best[j] = (total, i)
                 heapq.heappush(heap, (total, j))
     del best[start]
-    room = ctx.rules.stacking.max_units
-    occupied = board.occupied[unit.side]
-    return {j: prev for j, (_, prev) in best.items() if occupied[j] < room}
+    return MappingProxyType(best)

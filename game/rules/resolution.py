@@ -9,6 +9,8 @@ emptied hex.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..names import HexIndex, SideIndex
@@ -22,7 +24,7 @@ from .state import ACTIVE, GameState, Unit
 from .victory import finish
 
 
-def plan_move(ctx: Context, state: GameState, action: Move) -> tuple[Board, dict[int, tuple[float, int]]] | None:
+def plan_move(ctx: Context, state: GameState, action: Move) -> tuple[Board, Mapping[int, tuple[float, int]]] | None:
     """(board, reach) for a legal move, found with one search; None to let check() say why not."""
     u = state.units.get(action.unit)
     if (state.phase != "operations" or u is None or u.side != active_side(ctx, state) or not u.on_map
@@ -34,7 +36,8 @@ def plan_move(ctx: Context, state: GameState, action: Move) -> tuple[Board, dict
     return board, reach(ctx, state, u, board, through=True)
 
 
-def do_move(ctx: Context, state: GameState, action: Move, board: Board, reached: dict[int, tuple[float, int]]) -> None:
+def do_move(ctx: Context, state: GameState, action: Move, board: Board,
+            reached: Mapping[int, tuple[float, int]]) -> None:
     """Walk a planned move (see :func:`plan_move`) hex by hex."""
     u = state.units[action.unit]
     j = ctx.hm.index(*action.to)
