@@ -16,7 +16,7 @@ from ..names import HexIndex, SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess
 from .context import Context
-from .movement import Board, board_for, enemy_mask, move_targets, rail_reach, reach
+from .movement import Board, board_for, enemy_mask, rail_reach, reach, unit_moves
 from .state import GameState, Unit
 
 
@@ -40,7 +40,7 @@ def legal_actions(ctx: Context, state: GameState, board: Board | None = None) ->
     actions: list[Action] = []
     units = state.side_units(side)
     for u in units:
-        actions += [Move(u.id, to) for _, to in move_targets(ctx, state, u, board)]
+        actions += unit_moves(ctx, state, u, board)
     for u in units:
         actions += [RailMove(u.id, off(j)) for j in sorted(rail_reach(ctx, state, u, board))]
     for u in units:
@@ -109,7 +109,7 @@ class LegalActions(Sequence):
         u = self.state.units.get(unit_id)
         if u is None or u.side != active_side(self.ctx, self.state) or self.state.phase != "operations":
             return []
-        return [Move(u.id, to) for _, to in move_targets(self.ctx, self.state, u, self.board)]
+        return unit_moves(self.ctx, self.state, u, self.board)
 
 
 def can_entrench(ctx: Context, u: Unit) -> bool:

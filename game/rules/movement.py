@@ -27,7 +27,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..names import Offset, SideIndex
+from ..names import SideIndex
+from .actions import Move
 from .context import Context
 from .state import ACTIVE, GameState, Unit
 
@@ -237,19 +238,24 @@ def _search(ctx: Context, state: GameState, unit: Unit, board: Board) -> tuple[t
     return key, ctx.caches.cache("move.reach", 4096).get(key, lambda: _reach_through(tables, unit))
 
 
-def move_targets(ctx: Context, state: GameState, unit: Unit, board: Board) -> list[tuple[int, Offset]]:
-    """(hex, its offset) of every hex :func:`reach` lets the unit end its move in, in hex order:
-    what the legal moves are made of. Kept with the search (in the context's ``move.targets``
-    cache), so listing a unit's moves again on a later board costs a filter, not a sort."""
+def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list[Move]:
+    """The unit's legal ordinary moves, one to each hex :func:`reach` lets it end its move in,
+    in hex order. Kept with the search (in the context's ``move.actions`` cache, the actions
+    themselves being immutable values), so listing a unit's moves again on a later board costs a
+    filter, not a sort and new actions."""
     if not unit.on_map or unit.mp <= 0 or unit.attacked:
         return []
     key, found = _search(ctx, state, unit, board)
     off = ctx.offsets
-    ordered = ctx.caches.cache("move.targets", 4096).get(key, lambda: tuple((j, off[j]) for j in sorted(found)))
+
+    def make():
+        return tuple((j, Move(unit.id, off[j])) for j in sorted(found))
+
+    ordered = ctx.caches.cache("move.actions", 4096).get((key, unit.id), make)
     full = full_hexes(ctx, board, unit.side)
     if not full or full.isdisjoint(found):
-        return list(ordered)
-    return [t for t in ordered if t[0] not in full]
+        return [m for _, m in ordered]
+    return [m for j, m in ordered if j not in full]
 
 
 def _reach_through(tables, unit: Unit) -> Mapping[int, tuple[float, int]]:

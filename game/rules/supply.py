@@ -175,9 +175,9 @@ def trace_supply(
 
     # A hex with reach factor 0 costs infinitely much to enter: it cannot be entered at all.
     enterable = inp.passable & (inp.reach_factor > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is masked out just below
-        inverse = 1.0 / inp.reach_factor
-        cross_cost = inp.cross_cost.take(back, mode="clip") / inp.reach_factor[:, None]
+    factor = np.where(enterable, inp.reach_factor, 1.0)  # no division by 0: those hexes are masked
+    inverse = 1.0 / factor
+    cross_cost = inp.cross_cost.take(back, mode="clip") / factor[:, None]
     cross_cost[~enterable] = np.inf
     # A rail or road step into hex i costs 1 / reach_factor[i], inf where i may not be entered.
     rail_step = np.where(enterable & inp.owned, inverse, np.inf)[:, None]

@@ -59,10 +59,13 @@ def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: Seque
     nb = ctx.neighbours
     safe = np.where(nb >= 0, nb, 0)
     i, d = np.nonzero(corridor_steps(ctx, state, along) & (nb >= 0) & held[:, None] & held[safe])
-    # the held hexes joined along the corridor's hexsides, and a virtual source (node n) at the starts
-    rows = np.concatenate([i, np.full(len(start), n)])
-    cols = np.concatenate([nb[i, d], np.array(start, dtype=np.int64)])
-    graph = csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1))
+    # the held hexes joined along the corridor's hexsides, and a virtual source (node n) at the
+    # starts; np.nonzero gives the rows in order, so the sparse rows are built directly
+    cols = np.concatenate([nb[i, d], np.array(start, dtype=np.int32)]).astype(np.int32)
+    indptr = np.zeros(n + 2, dtype=np.int32)
+    np.cumsum(np.bincount(i, minlength=n), out=indptr[1:n + 1])
+    indptr[n + 1] = cols.size
+    graph = csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n + 1, n + 1))
     reached = breadth_first_order(graph, n, directed=True, return_predecessors=False)
     return bool(np.isin(np.asarray(ctx.corridor_to), reached).any())
 
