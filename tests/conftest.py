@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from game.scenario import compiled
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
@@ -20,5 +23,7 @@ def in_root(monkeypatch):
 
 
 def pytest_configure(config):
+    # compiled scenarios go to a folder of this run (subprocesses inherit it), not the user's cache
+    os.environ[compiled.ENV] = tempfile.mkdtemp(prefix="scenario-cache-")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

@@ -41,8 +41,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from ..rules.actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from ..rules.combat import assess, unit_strength
@@ -63,12 +61,14 @@ from ..scenario import model
 from .profile import Profile
 
 
-def _graph(ctx: Context, c: int, rail_discount: float) -> csr_matrix:
+def _graph(ctx: Context, c: int, rail_discount: float):
     """The reversed movement graph of a class: edge j -> i costs a step from i into j (terrain,
     rivers, roads), so a search from the goals gives cost-to-goal. Railway edges cost
     `rail_discount` times as much: the rail is the axis of advance (and of supply), but a line the
     enemy holds is fought for hex by hex, not ridden. Kept in the context's ``ai.graph`` cache."""
-    def make() -> csr_matrix:
+    def make():
+        from scipy.sparse import csr_matrix  # scipy on first use: its import is a third of start-up
+
         step = np.array(ctx.static_step[c], dtype=float)
         step = np.where(ctx.has_rail & np.isfinite(step), step * rail_discount, step)
         nb = ctx.neighbours
@@ -83,9 +83,11 @@ def cost_field(ctx: Context, c: int, targets: tuple[int, ...],
     """Movement cost from every hex to the nearest of `targets` for movement class `c`, ignoring
     units (kept in the context's ``ai.cost_field`` cache, shared by every game of the scenario; the
     array is read-only)."""
-    return ctx.caches.cache("ai.cost_field", 4096).get(
-        (c, targets, rail_discount),
-        lambda: dijkstra(_graph(ctx, c, rail_discount), directed=True, indices=list(targets), min_only=True))
+    def make() -> np.ndarray:
+        from scipy.sparse.csgraph import dijkstra
+
+        return dijkstra(_graph(ctx, c, rail_discount), directed=True, indices=list(targets), min_only=True)
+    return ctx.caches.cache("ai.cost_field", 4096).get((c, targets, rail_discount), make)
 
 
 def corridor_gaps(ctx: Context, state: GameState, side: int, enemy_at: np.ndarray,

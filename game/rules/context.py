@@ -20,9 +20,8 @@ import numpy as np
 from ..cache import CacheSet
 from ..diagnostics import InputError
 from ..names import HexIndex, SideIndex
-from ..scenario import model
+from ..scenario import compiled, model
 from ..scenario.build import EDGE_INTACT, ScenarioMap
-from ..scenario.validate import validate_file
 
 INF = np.inf
 
@@ -210,14 +209,24 @@ def load_context(path: str | Path, overrides: Mapping[str, object] | None = None
     """Validate and compile a scenario file; InputError with every diagnostic when it is bad.
 
     `overrides` ({dotted path: value}) change values of the merged scenario before validation
-    (balance sweeps; see :mod:`game.scenario.overrides`)."""
+    (balance sweeps; see :mod:`game.scenario.overrides`). A scenario loaded before, whose files
+    and the engine's scenario code are unchanged, comes from :mod:`game.scenario.compiled`
+    (the same scenario and map, without the quarter second of validation)."""
     path = Path(path)
+    cached = compiled.load(path, overrides)
+    if cached is not None:
+        scenario, smap, content_hash = cached
+        return Context(scenario, smap, content_hash=content_hash, path=str(path))
+    from ..scenario.validate import validate_file  # only on a miss: the validators take time to import
+
     report = validate_file(path, overrides=overrides)
     if not report.ok:
         raise InputError(report.result.diagnostics.errors)
     scenario = report.result.scenario
     assert scenario is not None and report.map is not None  # a report without errors has both
-    return Context(scenario, report.map, content_hash=scenario_hash(scenario), path=str(path))
+    content_hash = scenario_hash(scenario)
+    compiled.store(path, overrides, report.result.files, (scenario, report.map, content_hash))
+    return Context(scenario, report.map, content_hash=content_hash, path=str(path))
 
 
 __all__ = ["Context", "AirBaseInfo", "load_context", "scenario_hash"]

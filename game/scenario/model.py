@@ -88,7 +88,7 @@ OffsetHex = Annotated[tuple[int, int], PlainValidator(_offset), _AS_PLAIN, WithJ
 class Strict(BaseModel):
     """Base of every part: unknown keys are errors (they are almost always typos)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, defer_build=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ class CombatTable(Strict):
     min_odds_to_attack: float = Field(0.0, ge=0, description="attacks below these raw odds are not allowed")
     results: dict[Id, CombatResult]
     table: list[list[Id]] = Field(description="one row per die roll, one result id per odds column")
-    shifts: CombatShifts = CombatShifts()
+    shifts: CombatShifts = Field(default_factory=CombatShifts)
 
     @field_validator("odds")
     @classmethod
@@ -398,9 +398,9 @@ class Rules(Strict):
     unit_types: list[UnitType] = Field(min_length=1)
     combat: CombatTable
     supply: SupplyRules
-    stacking: StackingRules = StackingRules()
-    quality: Quality = Quality()
-    air: AirRules = AirRules()
+    stacking: StackingRules = Field(default_factory=StackingRules)
+    quality: Quality = Field(default_factory=Quality)
+    air: AirRules = Field(default_factory=AirRules)
     zoc_blocks_supply: bool = True
     replacement_rate: Fraction = Field(0.0, description="share of a supplied unit's missing men replaced per turn")
     min_strength: int = Field(500, ge=1, le=100000, description="a unit reduced below this many men disbands")
@@ -772,7 +772,7 @@ class Scenario(Strict):
     withdrawals: list[Withdrawal] = []
     regions: list[Region] = []
     air_bases: list[AirBase] = []
-    supply: SupplySetup = SupplySetup()
+    supply: SupplySetup = Field(default_factory=SupplySetup)
     tracks: list[Track] = []
     events: list[Event] = []
     victory: Victory
