@@ -156,15 +156,16 @@ def assess(ctx: Context, state: GameState, board: Board, target: HexIndex, attac
 
 
 @lru_cache(maxsize=4096)
-def _exact(fraction: float) -> Fraction:
-    """The decimal number the scenario wrote (0.35, not 0.34999...), as an exact fraction."""
-    return Fraction(repr(fraction))
+def _exact(fraction: float) -> tuple[int, int]:
+    """The decimal number the scenario wrote (0.35, not 0.34999...), as an exact fraction p / q."""
+    return Fraction(repr(fraction)).as_integer_ratio()
 
 
 def loss_of(strength: int, fraction: float) -> int:
-    """Men lost: a fraction of a unit's strength, rounded half up, in exact arithmetic."""
-    exact = strength * _exact(float(fraction))
-    return min(strength, int(exact + Fraction(1, 2)))
+    """Men lost: a fraction of a unit's strength, rounded half up, in exact (integer) arithmetic:
+    floor(strength * p / q + 1/2) = floor((2 strength p + q) / 2q)."""
+    p, q = _exact(float(fraction))
+    return min(strength, (2 * strength * p + q) // (2 * q))
 
 
 def outcome_distribution(ctx: Context, combat: model.CombatTable, column: int, attackers: list[Unit],

@@ -43,6 +43,8 @@ class Board:
     zoc: np.ndarray  # (S, n) bool: hexes in each side's zone of control
     interdicted: np.ndarray  # (S, n) bool: hexes where this side suffers enemy air interdiction
     air_cover: np.ndarray  # (S, n) int: best air support shift this side has over each hex
+    positions: tuple[bytes, ...] = ()  # per side: its occupied hexes and its units' exerting a zone
+    active_air: tuple[str, ...] = ()  # the air bases active on this board
     cache: dict = field(default_factory=dict)  # derived per-side data, filled on first use
 
 
@@ -65,7 +67,9 @@ def make_board(ctx: Context, state: GameState) -> Board:
             zoc[s, near[near >= 0]] = True
     active = tuple(b for b in ctx.air_bases if state.air_active.get(b, False))
     cover, interdicted = ctx.air_layers(active)
-    return Board(occupied, zoc, interdicted, cover)
+    positions = tuple(np.concatenate([np.flatnonzero(occupied[s]), [-1], np.unique(exerting[s])])
+                      .astype(np.int32).tobytes() for s in range(sides))
+    return Board(occupied, zoc, interdicted, cover, positions, active)
 
 
 def board_for(ctx: Context, state: GameState) -> Board:
@@ -130,26 +134,34 @@ def ladder_step(ctx: Context, unit: Unit):
 
 
 def _inputs_key(ctx: Context, state: GameState, side: SideIndex, board: Board) -> bytes:
-    """A digest of everything a side's path searches read from the state on this board: the
-    enemy's occupied hexes and zones of control, the side's interdicted hexes, the rail and the
-    hexes the side holds. Two boards with the same digest give the same searches, so their
+    """A digest of everything a side's path searches read from the state on this board: where the
+    enemy's units stand and which of them exert a zone of control (which give the hexes blocked
+    and the enemy's zones), the active air bases (which give the interdicted hexes), the rail and
+    the control of its hexes. Two boards with the same digest give the same searches, so their
     results are shared between boards (a move by one unit leaves the enemy's, and usually its
     own side's, searches as they were)."""
     key = ("inputs", side)
     found = board.cache.get(key)
     if found is None:
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(np.packbits(enemy_mask(board, side, "occupied")).tobytes())
-        digest.update(np.packbits(enemy_mask(board, side, "zoc")).tobytes())
-        digest.update(np.packbits(board.interdicted[side]).tobytes())
-        # hex control matters to a search only through the rail it may use (rail edges between
-        # two hexes the side holds), so only the control of the rail's hexes is in the digest
-        rail_bytes = state.rail.tobytes()
-        on_rail = ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
-        digest.update(np.packbits((state.control == side) & on_rail).tobytes())
-        digest.update(rail_bytes)
+        for s, where in enumerate(board.positions):
+            if s != side:
+                digest.update(where)
+                digest.update(b"|")
+        digest.update(repr(board.active_air).encode())
+        digest.update(_rail_key(ctx, state, side))
         found = board.cache[key] = digest.digest()
     return found
+
+
+def _rail_key(ctx: Context, state: GameState, side: SideIndex) -> bytes:
+    """The rail and the side's control of the rail's hexes: all a rail edge's use depends on (hex
+    control matters to movement only through the rail it may use, between two hexes the side
+    holds)."""
+    rail_bytes = state.rail.tobytes()
+    on_rail = ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
+    return hashlib.blake2b(rail_bytes + np.packbits((state.control == side) & on_rail).tobytes(),
+                           digest_size=16).digest()
 
 
 def _rail_hexes(ctx: Context, state: GameState) -> np.ndarray:
@@ -190,12 +202,12 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
 
 def _rail_adjacency(ctx: Context, state: GameState, side: SideIndex) -> dict[int, set[int]]:
     """hex -> directions of intact rail edges between two hexes the side holds. It depends on the
-    rail and on hex control only, which change far less often than units move, so it is kept
-    in the context's ``rail_adjacency`` cache for the last few (rail, control) states seen (read it,
-    never change it)."""
-    own = state.control == side
-    key = (side, state.rail.tobytes(), own.tobytes())
-    return ctx.caches.cache("rail_adjacency", 16).get(key, lambda: _make_rail_adjacency(ctx, state, own))
+    rail and on the control of the rail's hexes only (:func:`_rail_key`), which change far less
+    often than units move, so it is kept in the context's ``rail_adjacency`` cache for the last few
+    such states seen (read it, never change it)."""
+    key = (side, _rail_key(ctx, state, side))
+    return ctx.caches.cache("rail_adjacency", 16).get(
+        key, lambda: _make_rail_adjacency(ctx, state, state.control == side))
 
 
 def _make_rail_adjacency(ctx: Context, state: GameState, own: np.ndarray) -> dict[int, set[int]]:
