@@ -61,6 +61,7 @@ class Context:
         self.days_per_turn = meta.days_per_turn
         self.turns = meta.turns
         self.unit_types = {t.id: t for t in rules.unit_types}
+        self.zoc_types = frozenset(t.id for t in rules.unit_types if t.zoc)  # types exerting a zone of control
         self.classes = list(rules.movement_classes)
         self.class_index = {c: k for k, c in enumerate(self.classes)}
         nb = self.neighbours

@@ -50,26 +50,29 @@ class Board:
 
 def make_board(ctx: Context, state: GameState) -> Board:
     sides = len(ctx.sides)
-    occupied = np.zeros((sides, ctx.n), dtype=np.int16)
+    where: list[list[int]] = [[] for _ in range(sides)]
     exerting: list[list[int]] = [[] for _ in range(sides)]
-    types = ctx.unit_types
+    zoc_types = ctx.zoc_types
     for u in state.units.values():
         if u.status == ACTIVE and u.hex >= 0:
-            occupied[u.side, u.hex] += 1
-            if types[u.type].zoc and not u.disrupted:
+            where[u.side].append(u.hex)
+            if u.type in zoc_types and not u.disrupted:
                 exerting[u.side].append(u.hex)
+    occupied = np.zeros((sides, ctx.n), dtype=np.int16)
     # a hex is in side s's zone when a neighbour holds an s unit exerting one; adjacency is
     # symmetric, so the zone is the neighbours of those units' hexes (work per unit, not per hex)
     zoc = np.zeros((sides, ctx.n), dtype=bool)
+    positions = []
     for s in range(sides):
+        if where[s]:
+            np.add.at(occupied[s], where[s], 1)
         if exerting[s]:
             near = ctx.neighbours[exerting[s]].ravel()
             zoc[s, near[near >= 0]] = True
+        positions.append(np.array(sorted(set(where[s])) + [-1] + sorted(set(exerting[s])), dtype=np.int32).tobytes())
     active = tuple(b for b in ctx.air_bases if state.air_active.get(b, False))
     cover, interdicted = ctx.air_layers(active)
-    positions = tuple(np.concatenate([np.flatnonzero(occupied[s]), [-1], np.unique(exerting[s])])
-                      .astype(np.int32).tobytes() for s in range(sides))
-    return Board(occupied, zoc, interdicted, cover, positions, active)
+    return Board(occupied, zoc, interdicted, cover, tuple(positions), active)
 
 
 def board_for(ctx: Context, state: GameState) -> Board:
@@ -149,19 +152,26 @@ def _inputs_key(ctx: Context, state: GameState, side: SideIndex, board: Board) -
                 digest.update(where)
                 digest.update(b"|")
         digest.update(repr(board.active_air).encode())
-        digest.update(_rail_key(ctx, state, side))
+        digest.update(_rail_key(ctx, state, side, board))
         found = board.cache[key] = digest.digest()
     return found
 
 
-def _rail_key(ctx: Context, state: GameState, side: SideIndex) -> bytes:
+def _rail_key(ctx: Context, state: GameState, side: SideIndex, board: Board | None = None) -> bytes:
     """The rail and the side's control of the rail's hexes: all a rail edge's use depends on (hex
     control matters to movement only through the rail it may use, between two hexes the side
-    holds)."""
+    holds). Kept in the board's cache when one is given."""
+    if board is not None:
+        found = board.cache.get(("rail_key", side))
+        if found is not None:
+            return found
     rail_bytes = state.rail.tobytes()
     on_rail = ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
-    return hashlib.blake2b(rail_bytes + np.packbits((state.control == side) & on_rail).tobytes(),
-                           digest_size=16).digest()
+    found = hashlib.blake2b(rail_bytes + np.packbits((state.control == side) & on_rail).tobytes(),
+                            digest_size=16).digest()
+    if board is not None:
+        board.cache[("rail_key", side)] = found
+    return found
 
 
 def _rail_hexes(ctx: Context, state: GameState) -> np.ndarray:
@@ -188,7 +198,7 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
 
         def make():
             rail_c = float(ctx.rail_cost[c])
-            rail_adj = _rail_adjacency(ctx, state, unit.side) if np.isfinite(rail_c) else {}
+            rail_adj = _rail_adjacency(ctx, state, unit.side, board) if np.isfinite(rail_c) else {}
             blocked = (enemy_mask(board, unit.side, "occupied") | ctx.water).tolist()
             factor = ctx.rules.air.move_cost_factor
             inter = board.interdicted[unit.side]
@@ -200,12 +210,13 @@ def _movement_tables(ctx: Context, state: GameState, unit: Unit, board: Board):
     return found
 
 
-def _rail_adjacency(ctx: Context, state: GameState, side: SideIndex) -> dict[int, set[int]]:
+def _rail_adjacency(ctx: Context, state: GameState, side: SideIndex,
+                    board: Board | None = None) -> dict[int, set[int]]:
     """hex -> directions of intact rail edges between two hexes the side holds. It depends on the
     rail and on the control of the rail's hexes only (:func:`_rail_key`), which change far less
     often than units move, so it is kept in the context's ``rail_adjacency`` cache for the last few
     such states seen (read it, never change it)."""
-    key = (side, _rail_key(ctx, state, side))
+    key = (side, _rail_key(ctx, state, side, board))
     return ctx.caches.cache("rail_adjacency", 16).get(
         key, lambda: _make_rail_adjacency(ctx, state, state.control == side))
 
@@ -346,7 +357,7 @@ def _rail_search(ctx: Context, state: GameState, unit: Unit, board: Board) -> Ma
     if near_enemy[start]:
         return MappingProxyType({})
     # rail edges between two hexes the side holds (water excluded: no unit stands there)
-    rail_adj = _rail_adjacency(ctx, state, unit.side)
+    rail_adj = _rail_adjacency(ctx, state, unit.side, board)
     nb = ctx.nb_list
     factor = ctx.rules.air.move_cost_factor
     hex_cost = ctx.rules.rail.strategic_hex_cost if ctx.rules.rail else 1.0
