@@ -209,6 +209,7 @@ class _PhaseView:
         self._gaps: tuple[int, ...] | None = None
         self._route: tuple[int, ...] | None = None
         self._stacks_key, self._stacks = -1, {}
+        self._defence: dict[int, float] = {}
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
         self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
@@ -303,9 +304,11 @@ class _PhaseView:
 
     def _danger(self, h: int, extra_defence: float) -> float:
         """Enemy odds against hex h if the unit joined the stack there."""
-        defence = extra_defence + sum(unit_strength(self.ctx, self.state, u, False)
-                                      for u in self._own_stacks().get(h, ()))
-        return float(self.pressure[h]) / max(defence, 0.1)
+        stacks = self._own_stacks()
+        here = self._defence.get(h)
+        if here is None:
+            here = self._defence[h] = sum(unit_strength(self.ctx, self.state, u, False) for u in stacks.get(h, ()))
+        return float(self.pressure[h]) / max(extra_defence + here, 0.1)
 
     def _own_stacks(self) -> dict[int, list[Unit]]:
         """The own units in each hex, in the state's order as units_at lists them (rebuilt only
@@ -317,6 +320,7 @@ class _PhaseView:
                 if u.side == self.side and u.status == ACTIVE:
                     stacks.setdefault(u.hex, []).append(u)
             self._stacks_key, self._stacks = key, stacks
+            self._defence = {}  # hex -> the defence of the own stack there, filled as asked
         return self._stacks
 
     # -- moves ---------------------------------------------------------------------------------------
