@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def in_root(monkeypatch):
 
 def pytest_configure(config):
     # compiled scenarios go to a folder of this run (subprocesses inherit it), not the user's cache
-    os.environ[compiled.ENV] = tempfile.mkdtemp(prefix="scenario-cache-")
+    os.environ[compiled.ENV] = config._scenario_cache = tempfile.mkdtemp(prefix="scenario-cache-")
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_scenario_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -142,7 +142,10 @@ def _inputs_key(ctx: Context, state: GameState, side: SideIndex, board: Board) -
     and the enemy's zones), the active air bases (which give the interdicted hexes), the rail and
     the control of its hexes. Two boards with the same digest give the same searches, so their
     results are shared between boards (a move by one unit leaves the enemy's, and usually its
-    own side's, searches as they were)."""
+    own side's, searches as they were). The digest is kept in the board's cache, so it holds only
+    for a board of the state as it stands (:func:`board_for`, dropped when an action changes the
+    state): searched on a board kept while the state changes, a result would be filed under
+    inputs it was not made from. The resolution's own boards are never searched."""
     key = ("inputs", side)
     found = board.cache.get(key)
     if found is None:
