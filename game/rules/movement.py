@@ -246,7 +246,7 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
     in the context's ``move.reach`` cache, shared by every board with the same inputs (read the
     result, never change it).
     """
-    if not unit.on_map or unit.mp <= 0 or unit.attacked:
+    if not _may_move(unit):
         return {}
     found = _search(ctx, state, unit, board)[1]
     if through:
@@ -255,6 +255,11 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
     if not full or full.isdisjoint(found):
         return found
     return {j: v for j, v in found.items() if j not in full}
+
+
+def _may_move(unit: Unit) -> bool:
+    """Whether an ordinary move is open to the unit at all (on the map, points left, no attack)."""
+    return unit.on_map and unit.mp > 0 and not unit.attacked
 
 
 def _search(ctx: Context, state: GameState, unit: Unit, board: Board) -> tuple[tuple, Mapping[int, tuple[float, int]]]:
@@ -269,7 +274,7 @@ def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list
     in hex order. Kept with the search (in the context's ``move.actions`` cache, the actions
     themselves being immutable values), so listing a unit's moves again on a later board costs a
     filter, not a sort and new actions."""
-    if not unit.on_map or unit.mp <= 0 or unit.attacked:
+    if not _may_move(unit):
         return []
     key, found = _search(ctx, state, unit, board)
     off = ctx.offsets
@@ -342,9 +347,8 @@ def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict
         return {}
     key = ("rail", _inputs_key(ctx, state, unit.side, board), unit.hex)
     best = ctx.caches.cache("move.rail", 1024).get(key, lambda: _rail_search(ctx, state, unit, board))
-    room = ctx.rules.stacking.max_units
-    occupied = board.occupied[unit.side]
-    return {j: prev for j, (_, prev) in best.items() if occupied[j] < room}
+    full = full_hexes(ctx, board, unit.side)
+    return {j: prev for j, (_, prev) in best.items() if j not in full}
 
 
 def _rail_search(ctx: Context, state: GameState, unit: Unit, board: Board) -> Mapping[int, tuple[float, int]]:
