@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 from game.rules.actions import EndPhase, parse_action  # noqa: E402
 from game.rules.context import load_context  # noqa: E402
 from game.rules.engine import Game, IllegalAction, legal_actions  # noqa: E402
+from game.rules.movement import _inputs_key, _rail_key, enemy_mask, make_board  # noqa: E402
 from game.rules.players import RandomPlayer, SimplePlayer, play_game  # noqa: E402
 from game.rules.state import ACTIVE, GameState  # noqa: E402
 
@@ -146,6 +148,41 @@ def check_invariants(game: Game) -> None:
     for tid, track in ctx.tracks.items():
         assert track.min <= state.tracks[tid] <= track.max
     assert ((state.control >= -1) & (state.control < len(ctx.sides))).all()
+    check_board(game)
+
+
+def check_board(game: Game) -> None:
+    """The board the state carries (derived from the last one after a move) is the one built from
+    scratch, and so is every per-side view it kept from the board before."""
+    ctx, state = game.ctx, game.state
+    if state.board_cache is None or state.board_cache[1] != state.actions_taken:
+        return
+    kept, fresh = state.board_cache[2], make_board(ctx, state)
+    for name in ("occupied", "zoc", "interdicted", "air_cover", "exert"):
+        assert np.array_equal(getattr(kept, name), getattr(fresh, name)), f"the derived board's {name} is wrong"
+    assert kept.positions == fresh.positions and kept.active_air == fresh.active_air
+    carried = dict(kept.cache)
+    kept.cache.clear()
+    try:
+        for key, value in carried.items():
+            state.board_cache = (ctx, state.actions_taken, fresh)
+            if key[0] == "enemy":
+                again = enemy_mask(fresh, key[1], key[2])
+            elif key[0] == "near_enemy":
+                continue  # filled by a rail search; its inputs are the enemy masks checked above
+            elif key[0] == "inputs":
+                again = _inputs_key(ctx, state, key[1], fresh)
+            elif key[0] == "rail_key":
+                again = _rail_key(ctx, state, key[1], fresh)
+            elif key[0] == "move":  # a side's search tables, filed under the inputs they were made from
+                value, again = value[0][2], _inputs_key(ctx, state, key[1], fresh)
+            else:
+                continue
+            assert np.array_equal(np.asarray(value), np.asarray(again)) if key[0] == "enemy" else value == again, \
+                f"the derived board kept a stale {key}"
+    finally:
+        kept.cache.update(carried)
+        state.board_cache = (ctx, state.actions_taken, kept)
 
 
 def test_round_trip_at_every_step_of_a_seeded_game(example):

@@ -37,6 +37,7 @@ from .legality import (
     preview,
     puppets_only,
 )
+from .movement import moved_board
 from .resolution import do_attack, do_move, do_rail, plan_move
 from .setup import new_game
 from .state import DICE, Dice, GameState, LogEntry
@@ -83,6 +84,7 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
         if reason is not None:
             raise IllegalAction(f"illegal action '{action}': {reason}")
     before = len(state.log)
+    derive = _board_before(ctx, state, action)
     state.actions_taken += 1
     if isinstance(action, Move):
         assert planned is not None
@@ -103,8 +105,27 @@ def apply(ctx: Context, state: GameState, action: Action) -> list[LogEntry]:
         end_phase(ctx, state)
     if state.phase == "operations" and not isinstance(action, EndPhase):
         check_events(ctx, state)
-    state.board_cache = None  # the state has changed: the next board is built afresh
+    # the state has changed: the next board is derived from the last one when only a unit's move
+    # changed it, else built afresh on first use
+    state.board_cache = None
+    if derive is not None and state.phase == "operations" and state.fired == derive[4]:
+        board = moved_board(ctx, state, *derive[:4])
+        if board is not None:
+            state.board_cache = (ctx, state.actions_taken, board)
     return state.log[before:]
+
+
+def _board_before(ctx: Context, state: GameState, action: Action):
+    """For a move or a rail move on a state whose board is built: what :func:`moved_board` needs
+    to derive the next board (the board, the unit, its hex, the control of the hexes) and the
+    events fired so far (an event that fires may change anything, and then the board is rebuilt)."""
+    if not isinstance(action, (Move, RailMove)):
+        return None
+    found = state.board_cache
+    unit = state.units.get(action.unit)
+    if found is None or found[0] is not ctx or found[1] != state.actions_taken or unit is None:
+        return None
+    return found[2], unit, unit.hex, state.control.copy(), dict(state.fired)
 
 
 __all__ = ["DICE", "Dice", "Game",

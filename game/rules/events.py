@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..names import HexIndex, SideIndex
+from ..names import HexIndex
 from ..scenario import model
 from .context import Context
 from .ledger import log, track_add, turn_end
@@ -141,14 +141,18 @@ def _arrive(ctx: Context, state: GameState, specs: list[model.Unit], at: model.P
     if target is None:
         return False
     placed = []
+    own = board.occupied[side].copy()  # the side's units per hex, counting those placed here
+    # where the side may place a unit: hexes it holds with no enemy in them, nearest first
+    held = np.where((state.control == side) & ~enemy, ctx.hm.distances_from(target), _FAR)
     for spec in specs:
         if spec.id in state.units:
             continue
-        h = _room_near(ctx, state, side, target, spec)
+        h = _room_near(ctx, spec, held, own)
         if h < 0:
             continue
         unit = make_unit(ctx, spec, h)
         state.units[spec.id] = unit
+        own[h] += 1
         placed.append(unit.name)
     where = ctx.hex_name(target)
     redirected = "" if target == candidates[0] else f" (redirected from {ctx.hex_name(candidates[0])})"
@@ -157,17 +161,17 @@ def _arrive(ctx: Context, state: GameState, specs: list[model.Unit], at: model.P
     return True
 
 
-def _room_near(ctx: Context, state: GameState, side: SideIndex, centre: HexIndex, spec: model.Unit) -> int:
-    """The nearest hex to `centre` the side holds, with stacking room and passable for the unit."""
+_FAR = np.iinfo(np.int64).max
+
+
+def _room_near(ctx: Context, spec: model.Unit, held: np.ndarray, own: np.ndarray) -> int:
+    """The nearest hex (by `held`: the distance to the arrival hex of each hex the side may place a
+    unit in, else _FAR) with stacking room (`own`: the side's units per hex) that the unit can
+    enter; -1 when there is none."""
     c = ctx.class_index[ctx.unit_types[spec.type].movement_class]
-    board = make_board(ctx, state)
-    enemy = enemy_mask(board, side, "occupied")
-    ok = (state.control == side) & ~enemy & np.isfinite(ctx.enter_cost[c]) & \
-         (board.occupied[side] < ctx.rules.stacking.max_units)
-    if not ok.any():
-        return -1
-    d = np.where(ok, ctx.hm.distances_from(centre), np.iinfo(np.int64).max)
-    return int(np.argmin(d))
+    d = np.where(np.isfinite(ctx.enter_cost[c]) & (own < ctx.rules.stacking.max_units), held, _FAR)
+    i = int(np.argmin(d))
+    return i if d[i] < _FAR else -1
 
 
 def withdrawals(ctx: Context, state: GameState) -> None:

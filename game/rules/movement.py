@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..names import SideIndex
+from ..names import HexIndex, SideIndex
 from .actions import Move
 from .context import Context
 from .state import ACTIVE, GameState, Unit
@@ -46,6 +46,16 @@ class Board:
     positions: tuple[bytes, ...] = ()  # per side: its occupied hexes and its units' exerting a zone
     active_air: tuple[str, ...] = ()  # the air bases active on this board
     cache: dict = field(default_factory=dict)  # derived per-side data, filled on first use
+    exert: np.ndarray | None = None  # (S, n) int: units of each side exerting a zone of control in each hex
+
+
+def _active_air(ctx: Context, state: GameState) -> tuple[str, ...]:
+    return tuple(b for b in ctx.air_bases if state.air_active.get(b, False))
+
+
+def _positions(occupied: np.ndarray, exert: np.ndarray) -> bytes:
+    """One side's occupied hexes, -1, then its hexes holding a unit that exerts a zone (sorted)."""
+    return np.concatenate([np.flatnonzero(occupied), [-1], np.flatnonzero(exert)]).astype(np.int32).tobytes()
 
 
 def make_board(ctx: Context, state: GameState) -> Board:
@@ -59,20 +69,62 @@ def make_board(ctx: Context, state: GameState) -> Board:
             if u.type in zoc_types and not u.disrupted:
                 exerting[u.side].append(u.hex)
     occupied = np.zeros((sides, ctx.n), dtype=np.int16)
+    exert = np.zeros((sides, ctx.n), dtype=np.int16)
     # a hex is in side s's zone when a neighbour holds an s unit exerting one; adjacency is
     # symmetric, so the zone is the neighbours of those units' hexes (work per unit, not per hex)
     zoc = np.zeros((sides, ctx.n), dtype=bool)
-    positions = []
     for s in range(sides):
         if where[s]:
             np.add.at(occupied[s], where[s], 1)
         if exerting[s]:
+            np.add.at(exert[s], exerting[s], 1)
             near = ctx.neighbours[exerting[s]].ravel()
             zoc[s, near[near >= 0]] = True
-        positions.append(np.array(sorted(set(where[s])) + [-1] + sorted(set(exerting[s])), dtype=np.int32).tobytes())
-    active = tuple(b for b in ctx.air_bases if state.air_active.get(b, False))
+    positions = tuple(_positions(occupied[s], exert[s]) for s in range(sides))
+    active = _active_air(ctx, state)
     cover, interdicted = ctx.air_layers(active)
-    return Board(occupied, zoc, interdicted, cover, tuple(positions), active)
+    return Board(occupied, zoc, interdicted, cover, positions, active, exert=exert)
+
+
+def moved_board(ctx: Context, state: GameState, before: Board, unit: Unit, from_hex: HexIndex,
+                control_before: np.ndarray) -> Board | None:
+    """The board after `unit` moved from `from_hex` to where it stands now, derived from the board
+    `before` the move (work per hex the move touches, not per unit and hex), or None when the move
+    changed more than that (the air bases active, or any other unit), so that :func:`make_board`
+    is needed. Of the derived per-side data in the board's cache, what the move cannot have
+    changed is kept: the moving side's view of its enemies (their masks, and with the rail's
+    control unchanged its search inputs and tables) and the rail keys."""
+    if before.exert is None or _active_air(ctx, state) != before.active_air:
+        return None
+    s, to = unit.side, unit.hex
+    if to < 0 or unit.status != ACTIVE:
+        return None
+    occupied = before.occupied.copy()
+    exert = before.exert.copy()
+    zoc = before.zoc.copy()
+    occupied[s, from_hex] -= 1
+    occupied[s, to] += 1
+    if unit.type in ctx.zoc_types and not unit.disrupted:
+        exert[s, from_hex] -= 1
+        exert[s, to] += 1
+        nb = ctx.neighbours
+        zoc[s, nb[to][nb[to] >= 0]] = True
+        if exert[s, from_hex] == 0:  # the hexes around the old one stay in the zone only if another unit holds it
+            around = nb[from_hex][nb[from_hex] >= 0]
+            their = nb[around]
+            zoc[s, around] = ((their >= 0) & (exert[s][np.where(their >= 0, their, 0)] > 0)).any(axis=1)
+    positions = list(before.positions)
+    positions[s] = _positions(occupied[s], exert[s])
+    board = Board(occupied, zoc, before.interdicted, before.air_cover, tuple(positions), before.active_air,
+                  exert=exert)
+    changed = np.flatnonzero(control_before != state.control)
+    rail_same = not changed.size or not _rail_hexes_mask(ctx, state)[changed].any()
+    for key, value in before.cache.items():
+        kind, side = key[0], key[1]
+        if (kind == "rail_key" and rail_same) or (side == s and (
+                kind in ("enemy", "near_enemy") or (rail_same and kind in ("inputs", "move")))):
+            board.cache[key] = value
+    return board
 
 
 def board_for(ctx: Context, state: GameState) -> Board:
@@ -169,12 +221,18 @@ def _rail_key(ctx: Context, state: GameState, side: SideIndex, board: Board | No
         if found is not None:
             return found
     rail_bytes = state.rail.tobytes()
-    on_rail = ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
+    on_rail = _rail_hexes_mask(ctx, state, rail_bytes)
     found = hashlib.blake2b(rail_bytes + np.packbits((state.control == side) & on_rail).tobytes(),
                             digest_size=16).digest()
     if board is not None:
         board.cache[("rail_key", side)] = found
     return found
+
+
+def _rail_hexes_mask(ctx: Context, state: GameState, rail_bytes: bytes | None = None) -> np.ndarray:
+    """Hexes at either end of an intact rail edge, kept for the last few rails seen (read-only)."""
+    rail_bytes = state.rail.tobytes() if rail_bytes is None else rail_bytes
+    return ctx.caches.cache("move.rail_hexes", 16).get(rail_bytes, lambda: _rail_hexes(ctx, state))
 
 
 def _rail_hexes(ctx: Context, state: GameState) -> np.ndarray:
