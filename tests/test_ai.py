@@ -10,7 +10,7 @@ import pytest
 
 from game.ai import ProfileError, make_player, make_players
 from game.ai.operational import OperationalAI, cost_field
-from game.ai.profile import builtin_profiles, load_profile
+from game.ai.profile import builtin_profiles, distance_scale, load_profile
 from game.diagnostics import InputError
 from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from game.rules.context import load_context
@@ -251,7 +251,7 @@ def test_the_pressure_radius_grows_as_hexes_shrink_and_turns_lengthen(tmp_path):
     from game.ai.operational import _PhaseView
     from game.scenario.model import AIPlan
     base = load_profile("default")
-    assert base.distance_scale(30.0, 7) == 1.0 and base.distance_scale(8.0, 2) == pytest.approx(30 / 8 * 2 / 7)
+    assert distance_scale(base, 30.0, 7) == 1.0 and distance_scale(base, 8.0, 2) == pytest.approx(30 / 8 * 2 / 7)
     radius = {}
     for ref_km in (HEX_KM, HEX_KM * 2, HEX_KM * 3):  # the world's hexes are 1, 1/2, 1/3 of the reference
         view = _PhaseView(ctx, game.state, 0, AIPlan(), base.model_copy(update={"reference_hex_km": ref_km}))

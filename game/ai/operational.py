@@ -39,6 +39,7 @@ actions the rules allow; it has its own generator, used only to break ties.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,8 +58,12 @@ from ..rules.engine import (
 )
 from ..rules.movement import Board, board_for, enemy_mask, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
-from ..scenario import model
-from .profile import Profile
+from ..scenario import records
+from .profile import distance_scale
+
+if TYPE_CHECKING:
+    from ..scenario import model
+    from .profile_model import Profile
 
 
 def _graph(ctx: Context, c: int, rail_discount: float):
@@ -79,10 +84,15 @@ def _graph(ctx: Context, c: int, rail_discount: float):
 
 
 def cost_field(ctx: Context, c: int, targets: tuple[int, ...],
-               rail_discount: float = Profile.model_fields["rail_discount"].default) -> np.ndarray:
+               rail_discount: float | None = None) -> np.ndarray:
     """Movement cost from every hex to the nearest of `targets` for movement class `c`, ignoring
     units (kept in the context's ``ai.cost_field`` cache, shared by every game of the scenario; the
-    array is read-only)."""
+    array is read-only). `rail_discount` defaults to the profiles' default."""
+    if rail_discount is None:
+        from .profile_model import Profile
+
+        rail_discount = float(Profile.model_fields["rail_discount"].default)
+
     def make() -> np.ndarray:
         from scipy.sparse.csgraph import dijkstra
 
@@ -156,7 +166,7 @@ class OperationalAI:
 
     def _phase(self, ctx: Context, state: GameState) -> Iterator[Action]:
         side = active_side(ctx, state)
-        plan = ctx.scenario.ai.get(ctx.sides[side]) or model.AIPlan()
+        plan = ctx.scenario.ai.get(ctx.sides[side]) or records.make("AIPlan")
         view = _PhaseView(ctx, state, side, plan, self.profile)
         yield from self._attacks(view)
         yield from self._moves(view)
@@ -193,8 +203,8 @@ class _PhaseView:
         self.ctx, self.state, self.side, self.plan, self.p = ctx, state, side, plan, profile
         self.offensive = plan.role == "offensive"
         # the profile's distances are written for its reference hex and turn; here they count as
-        # much ground covered in a turn (see Profile.distance_scale)
-        self.k = profile.distance_scale(ctx.hm.hex_km, ctx.days_per_turn)
+        # much ground covered in a turn (see distance_scale)
+        self.k = distance_scale(profile, ctx.hm.hex_km, ctx.days_per_turn)
         self.radius = max(1, round(profile.pressure_radius * self.k))
         board = board_for(ctx, state)
         supplied = trace(ctx, state, side, board).supplied

@@ -28,14 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..names import HexIndex, SideIndex
-from ..scenario import model
 from .context import Context
 from .movement import Board, ladder_step
 from .state import GameState, Unit
+
+if TYPE_CHECKING:
+    from ..scenario import model
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..cache import CacheSet
 from ..diagnostics import InputError
 from ..names import HexIndex, SideIndex
-from ..scenario import compiled, model
+from ..scenario import compiled, records
 from ..scenario.build import EDGE_INTACT, ScenarioMap
+
+if TYPE_CHECKING:
+    from ..scenario import model
 
 INF = np.inf
 
@@ -42,6 +46,8 @@ class Context:
 
     def __init__(self, scenario: model.Scenario, smap: ScenarioMap, *, content_hash: str = "",
                  path: str = ""):
+        # the scenario as records: the rules never touch a pydantic object (see records)
+        scenario = records.freeze(scenario)
         self.scenario = scenario
         self.map = smap
         self.path = path
@@ -149,7 +155,7 @@ class Context:
                 self.unit_specs[u.id] = u
         for e in scenario.events:
             for eff in e.effects:
-                if isinstance(eff, model.EffectReinforce):
+                if eff.type == "reinforce":
                     for u in eff.units:
                         self.unit_specs[u.id] = u
         self.results = rules.combat.results
@@ -216,7 +222,8 @@ def load_context(path: str | Path, overrides: Mapping[str, object] | None = None
     path = Path(path)
     cached = compiled.load(path, overrides)
     if cached is not None:
-        scenario, smap, content_hash = cached
+        scenario, smap, content_hash, parts = cached
+        records.install(parts)
         return Context(scenario, smap, content_hash=content_hash, path=str(path))
     from ..scenario.validate import validate_file  # only on a miss: the validators take time to import
 
@@ -226,8 +233,9 @@ def load_context(path: str | Path, overrides: Mapping[str, object] | None = None
     scenario = report.result.scenario
     assert scenario is not None and report.map is not None  # a report without errors has both
     content_hash = scenario_hash(scenario)
-    compiled.store(path, overrides, report.result.files, (scenario, report.map, content_hash))
-    return Context(scenario, report.map, content_hash=content_hash, path=str(path))
+    frozen = records.freeze(scenario)
+    compiled.store(path, overrides, report.result.files, (frozen, report.map, content_hash, records.table()))
+    return Context(frozen, report.map, content_hash=content_hash, path=str(path))
 
 
 __all__ = ["Context", "AirBaseInfo", "load_context", "scenario_hash"]

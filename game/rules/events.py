@@ -8,17 +8,20 @@ else a fallback, else the nearest own supply source; a side that holds none wait
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..names import HexIndex
-from ..scenario import model
+from ..scenario.records import is_a
 from .context import Context
 from .ledger import log, track_add, turn_end
 from .movement import enemy_mask, make_board
 from .state import ACTIVE, WITHDRAWN, GameState, Unit
 from .tracing import supply_sources
+
+if TYPE_CHECKING:
+    from ..scenario import model
 
 
 def spec_hex(ctx: Context, spec: model.Unit) -> int:
@@ -63,43 +66,43 @@ def check_events(ctx: Context, state: GameState) -> None:
 
 
 def _trigger_holds(ctx: Context, state: GameState, t) -> bool:
-    if isinstance(t, model.TriggerCaptured):
+    if is_a(t, "TriggerCaptured"):
         cap = state.captures.get(t.captured)
         return cap is not None and state.owner.get(t.captured) == ctx.side_index[t.by]
-    if isinstance(t, model.TriggerTrack):
+    if is_a(t, "TriggerTrack"):
         v = state.tracks.get(t.track, 0.0)
         return (t.at_least is None or v >= t.at_least) and (t.at_most is None or v <= t.at_most)
-    if isinstance(t, model.TriggerEvent):
+    if is_a(t, "TriggerEvent"):
         return t.after_event in state.fired
     return False
 
 
 def _apply_effect(ctx: Context, state: GameState, eff) -> None:
-    if isinstance(eff, model.EffectTrack):
+    if eff.type == "track":
         track_add(ctx, state, eff.track, eff.add)
-    elif isinstance(eff, model.EffectRegion):
+    elif eff.type == "region":
         state.regions_active[eff.region] = eff.active
-    elif isinstance(eff, model.EffectSeaLanes):
+    elif eff.type == "sea_lanes":
         state.sea_lanes[eff.side] = eff.open
-    elif isinstance(eff, model.EffectAirBase):
+    elif eff.type == "air_base":
         if eff.air_base not in state.air_destroyed:
             state.air_active[eff.air_base] = eff.active
-    elif isinstance(eff, model.EffectReinforcementsStop):
+    elif eff.type == "reinforcements_stop":
         if eff.side not in state.reinforcements_stopped:
             state.reinforcements_stopped.append(eff.side)
-    elif isinstance(eff, model.EffectSupply):
+    elif eff.type == "supply":
         if "range_factor" in eff.model_fields_set:
             state.supply_range_factor[eff.side] = eff.range_factor
         if "replacement_factor" in eff.model_fields_set:
             state.replacement_factor[eff.side] = eff.replacement_factor
-    elif isinstance(eff, model.EffectReinforce):
+    elif eff.type == "reinforce":
         if not _arrive(ctx, state, eff.units, eff.at, [], "event"):
             state.waiting.append([u.id for u in eff.units])
             log(ctx, state, "reinforcement", f"{', '.join(u.name for u in eff.units)} cannot arrive yet: "
                                               "the side holds neither their place nor a supply source")
-    elif isinstance(eff, model.EffectWithdraw):
+    elif eff.type == "withdraw":
         _withdraw_units(ctx, state, eff.units)
-    elif isinstance(eff, model.EffectMessage):
+    elif eff.type == "message":
         log(ctx, state, "message", eff.text)
 
 
@@ -107,7 +110,7 @@ def reinforcements(ctx: Context, state: GameState) -> None:
     for ids in list(state.waiting):  # event reinforcements that could not land before
         specs = [ctx.unit_specs[i] for i in ids]
         at = next(e.at for ev in ctx.scenario.events for e in ev.effects
-                  if isinstance(e, model.EffectReinforce) and e.units[0].id == ids[0])
+                  if e.type == "reinforce" and e.units[0].id == ids[0])
         if _arrive(ctx, state, specs, at, [], "event"):
             state.waiting.remove(ids)
     end = turn_end(ctx, state)

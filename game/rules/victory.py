@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..scenario import model
 from .context import Context
 from .ledger import log, turn_end
 from .movement import Board
 from .state import GameState
 from .tracing import trace
+
+if TYPE_CHECKING:
+    from ..scenario import model
 
 # ---------------------------------------------------------------------------------------------
 # the corridor

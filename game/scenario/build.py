@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..diagnostics import closest, did_you_mean, one_of
 from ..hexmap import KM_PER_DEG_LAT, HexMap, Projection
-from . import model
+
+if TYPE_CHECKING:
+    from . import model
 
 Report = Callable[[tuple, str, str], None]
 

@@ -9,6 +9,8 @@ only when every file the load read (the scenario and each base it ``extends``) s
 content it had, byte for byte (SHA-256), and the engine's scenario code (``game/scenario`` and the
 modules it builds on) is the same; anything else is a miss and a full load. Only loads without
 errors are kept; ``validate`` never reads the cache, so it always reports every diagnostic.
+The scenario is kept as records (:mod:`game.scenario.records`), so a hit imports neither YAML
+nor pydantic. AI profiles are kept the same way (``kind="profile"``), keyed by their own code.
 
 Where: ``$XDG_CACHE_HOME/hexwar/scenarios`` (``~/.cache/...``), or the folder named by the
 environment variable ``HEXWAR_SCENARIO_CACHE``; ``HEXWAR_SCENARIO_CACHE=off`` turns the cache off.
@@ -39,17 +41,22 @@ ENV = "HEXWAR_SCENARIO_CACHE"
 MAX_ENTRIES = 64
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 MAX_SOURCE_BYTES = 64 * 1024 * 1024  # a scenario file is refused above 8 MB anyway
-FORMAT = 1
+FORMAT = 2  # 2: the scenario as records, with the table of their defaults
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-#: the code a compiled scenario depends on: the format, the loader, the map build and what they use
-_CODE = ("scenario", "hexmap.py", "hexgrid.py", "yamlload.py", "diagnostics.py", "names.py")
+#: per kind of entry, the code it depends on. A scenario: the format, the loader, the map build
+#: and what they use. An AI profile: its format and loader, and the records it is kept as.
+_CODE = {
+    "scenario": ("scenario", "hexmap.py", "hexgrid.py", "yamlload.py", "diagnostics.py", "names.py"),
+    "profile": ("ai/profile.py", "ai/profile_model.py", "scenario/records.py", "scenario/parts.py",
+                "scenario/compiled.py", "yamlload.py", "diagnostics.py", "names.py"),
+}
 
 
 @functools.cache
-def _code_digest() -> bytes:
-    digest = hashlib.sha256(f"format {FORMAT}".encode())
-    for name in _CODE:
+def _code_digest(kind: str) -> bytes:
+    digest = hashlib.sha256(f"format {FORMAT} {kind}".encode())
+    for name in _CODE[kind]:
         where = _PACKAGE / name
         files = sorted(where.glob("*.py")) if where.is_dir() else [where]
         for f in files:
@@ -69,8 +76,8 @@ def folder() -> Path | None:
     return Path(base) / "hexwar" / "scenarios"
 
 
-def _entry(where: Path, path: Path, overrides: Mapping[str, object] | None) -> Path:
-    key = hashlib.sha256(_code_digest())
+def _entry(where: Path, path: Path, overrides: Mapping[str, object] | None, kind: str) -> Path:
+    key = hashlib.sha256(_code_digest(kind))
     key.update(os.fsencode(os.path.realpath(path)))
     key.update(json.dumps(sorted((overrides or {}).items()), default=repr).encode())
     return where / f"{key.hexdigest()[:40]}.pickle"
@@ -104,14 +111,14 @@ def _digest_of(path: str) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def load(path: str | Path, overrides: Mapping[str, object] | None = None) -> Any | None:
+def load(path: str | Path, overrides: Mapping[str, object] | None = None, *, kind: str = "scenario") -> Any | None:
     """What :func:`store` kept for this scenario and these overrides, if every file it was built
     from is unchanged; None otherwise (or when the cache is off)."""
     where = folder()
     if where is None:
         return None
     try:
-        entry = _entry(where, Path(path), overrides)
+        entry = _entry(where, Path(path), overrides, kind)
         data = _read_private(entry, MAX_ENTRY_BYTES, own=True)
         if data is None:
             return None
@@ -126,7 +133,8 @@ def load(path: str | Path, overrides: Mapping[str, object] | None = None) -> Any
         return None
 
 
-def store(path: str | Path, overrides: Mapping[str, object] | None, files: Sequence[Path], payload: Any) -> None:
+def store(path: str | Path, overrides: Mapping[str, object] | None, files: Sequence[Path], payload: Any, *,
+          kind: str = "scenario") -> None:
     """Keep a successful load: `files` are every file it read, `payload` what :func:`load` gives
     back. Best effort: a folder that cannot be written leaves the cache as it was."""
     where = folder()
@@ -146,7 +154,7 @@ def store(path: str | Path, overrides: Mapping[str, object] | None, files: Seque
         if len(data) > MAX_ENTRY_BYTES:
             return
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
-        entry = _entry(where, Path(path), overrides)
+        entry = _entry(where, Path(path), overrides, kind)
         write_bytes_atomic(entry, data)
         os.chmod(entry, 0o600)
         _prune(where)

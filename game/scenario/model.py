@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..names import ENGINE_LOSS_CAUSES
+from .parts import CombatTableMethods, MetaMethods, ScenarioMethods
 
 FORMAT_VERSION: Literal[1] = 1
 
@@ -90,6 +90,11 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, defer_build=True)
 
+    @classmethod
+    def part(cls, name: str) -> Any:
+        """The model class of the scenario part called `name`."""
+        return globals()[name]
+
 
 # ---------------------------------------------------------------------------------------------
 # meta
@@ -101,7 +106,7 @@ class Side(Strict):
     short: str | None = Field(None, max_length=8, description="abbreviation for counters and tables")
 
 
-class Meta(Strict):
+class Meta(Strict, MetaMethods):
     id: Id
     title: str
     description: str = ""
@@ -112,10 +117,6 @@ class Meta(Strict):
     move_order: list[Id] = Field(min_length=2, description="side ids in the order they move each turn")
     authors: list[str] = []
     sources: list[str] = []
-
-    def end_date(self) -> dt.date:
-        """The last day of the last turn."""
-        return self.start_date + dt.timedelta(days=self.days_per_turn * self.turns - 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ class CombatShifts(Strict):
     city: int = Field(-1, ge=-6, le=6)
 
 
-class CombatTable(Strict):
+class CombatTable(Strict, CombatTableMethods):
     odds: list[str] = Field(min_length=1, description="odds columns, lowest first, as 'a:b'")
     die_sides: int = Field(6, ge=2, le=100)
     hold_loss_per_hex: Fraction = Field(0.05, description="a defender in a city or fortified hex may take this "
@@ -344,13 +345,6 @@ class CombatTable(Strict):
         if values != sorted(values) or len(set(values)) != len(values):
             raise ValueError("odds columns must be in increasing order, lowest odds first")
         return odds
-
-    def odds_values(self) -> list[float]:
-        out = []
-        for text in self.odds:
-            a, b = text.split(":")
-            out.append(float(a) / float(b))
-        return out
 
 
 class SupplyStep(Strict):
@@ -762,7 +756,7 @@ class AIPlan(Strict):
 
 # ---------------------------------------------------------------------------------------------
 
-class Scenario(Strict):
+class Scenario(Strict, ScenarioMethods):
     format: Literal[1] = FORMAT_VERSION
     meta: Meta
     map: MapSpec
@@ -782,20 +776,6 @@ class Scenario(Strict):
     loss_causes: list[LossCauseSpec] = Field([], description="the ledger's columns in order: the scenario's own "
                                              "causes, and the rules' own (combat, attrition, surrender, disarmed) "
                                              "where it wants them placed or named")
-
-    def ledger_causes(self) -> list[str]:
-        """Every loss cause of the ledger, in order: the rules' own that the scenario does not list,
-        then the scenario's list."""
-        listed = [c.id for c in self.loss_causes]
-        return [c for c in ENGINE_LOSS_CAUSES if c not in listed] + listed
-
-    def region_kind(self, kind: str) -> RegionKind:
-        """The declaration of a region kind (a bare one for a kind the scenario does not declare)."""
-        return next((k for k in self.region_kinds if k.id == kind), RegionKind(id=kind, name=kind))
-
-    def region_loss_cause(self, region: Region) -> str:
-        """The ledger column a region's attrition is booked in."""
-        return region.loss_cause or self.region_kind(region.kind).loss_cause or "attrition"
 
 
 SECTIONS = tuple(Scenario.model_fields)

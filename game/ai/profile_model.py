@@ -1,0 +1,76 @@
+"""The AI profile format: the one definition of a profile's settings, their defaults and their
+bounds, which :func:`game.ai.profile.load_profile` validates a profile file against. Imported
+only to validate (it imports pydantic); a game reads its profiles as records."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Profile(BaseModel):
+    """The tunable behaviour of the operational AI (both roles read the same profile)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "default"
+    description: str = ""
+    extends: str | None = None
+    # attacking
+    min_odds: float = Field(1.5, gt=0, description="least raw odds for a deliberate attack")
+    aggression: float = Field(0.5, ge=0, le=1,
+                              description="0: attack only sure things; 1: attack whenever it might pay")
+    caution: float = Field(1.0, ge=0, description="weight of own expected losses against the enemy's")
+    objective_value: float = Field(30.0, ge=0, description="value (in thousands of men) of taking an objective")
+    # moving
+    regroup_turns: int = Field(2, ge=0, description="offensive: a unit this many turns out of supply stops advancing")
+    forward_supply_within: float = Field(0.0, ge=0, description="offensive: a unit out of supply presses on "
+                                         "instead of regrouping when its axis objective is an enemy supply depot "
+                                         "this close (movement points; 0: always regroup)")
+    supply_weight: float = Field(6.0, ge=0, description="cost (in hexes) of ending a move out of own supply")
+    danger_weight: float = Field(2.0, ge=0, description="cost (in hexes) per unit of enemy odds against the hex")
+    garrison: int = Field(1, ge=0, le=6, description="units kept in each place the side must hold")
+    retake_within: float = Field(8.0, ge=0, description="offensive: units with no axis task go back for a "
+                                                        "lost place of the plan this close (movement points; "
+                                                        "this and every distance below is scaled by hex size "
+                                                        "and turn length, see reference_hex_km)")
+    corridor_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: units "
+                                   "with no axis task go to the nearest unheld hex of the corridor's route this "
+                                   "close (movement points; 0: never)")
+    secure_within: float = Field(0.0, ge=0, description="offensive, when the side must open a corridor: each "
+                                 "held hex of the corridor's route that an enemy zone of control cuts gets the "
+                                 "nearest unit this close as a guard (movement points; 0: never)")
+    detour_within: float = Field(0.0, ge=0, description="offensive: a unit of an axis detours to an unheld hex of "
+                                 "the corridor's route, clear of the enemy, this close (movement points)")
+    max_guards: int = Field(12, ge=0, description="offensive: at most this many route hexes guarded at once")
+    # defending
+    retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it "
+                                "at these odds")
+    counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
+    hold_to_the_last: bool = Field(True, description="garrisons of the plan's places to hold never fall back "
+                                   "(both roles)")
+    evacuate_odds: float = Field(1.5, gt=0, description=(
+        "evacuate an own air base (where the rules allow) at the end of the phase when the enemy within two hexes "
+        "could attack what stands on it at these odds or better (an empty base: any enemy there; the offensive "
+        "role: only with an enemy unit next to the base)"))
+    priorities: dict[str, float] = Field({}, description="place id -> extra weight for taking or holding it")
+    # how the AI reads the map (the same numbers for both roles)
+    pressure_radius: int = Field(2, ge=1, le=6, description="hexes (at the reference scale) within which enemy "
+                                 "attack strength counts as pressure on a hex: what could hit it next")
+    rail_discount: float = Field(0.75, gt=0, le=1, description="the cost fields price a railway hexside at this "
+                                 "share of its terrain cost: the rail is the axis of advance and of supply")
+    route_enemy_cost: float = Field(50.0, ge=1, description="corridor route: the price of a hex the enemy "
+                                    "occupies, against 1 for a hex not held (the route goes round the enemy "
+                                    "where it can)")
+    min_move_gain: float = Field(0.25, ge=0, description="hysteresis: a unit with no order to go moves only when "
+                                 "the move improves its score by this much (hexes at the reference scale)")
+    weak_target_odds: float = Field(0.75, gt=0, le=1, description="the least odds are this share of the usual "
+                                    "against defenders who are all out of supply")
+    place_value: float = Field(0.4, ge=0, le=1, description="worth of taking a place that is neither a goal of "
+                               "the plan nor one to hold, as a share of an objective's")
+    ground_value: float = Field(0.1, ge=0, le=1, description="offensive: worth of clearing a hex with no place, "
+                                "as a share of an objective's")
+    # the scale the distances above are written for
+    reference_hex_km: float = Field(30.0, gt=0, description="the hex size the profile's distances are written "
+                                    "for (km)")
+    reference_days_per_turn: int = Field(7, ge=1, description="the turn length the profile's distances are "
+                                         "written for (days)")
