@@ -11,7 +11,17 @@ variables (:func:`env_var`) and the bug-report files (:func:`bug_report_prefix`)
 from __future__ import annotations
 
 import functools
+import os
 import re
+
+# The engine's parallelism is across games (a process per balance worker), never inside one numpy
+# call: its arrays hold a few thousand hexes. A BLAS thread pool only costs CPU: OpenBLAS starts a
+# thread per core when numpy (and again when scipy) is loaded, 0.07 s of CPU on two cores and more
+# on more, and its threads would contend with the workers of a balance run. One thread each, unless
+# the user set otherwise (this takes effect when the engine is imported before numpy, as the
+# program's entry points do).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 __version__ = "0.1.0"
 
