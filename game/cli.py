@@ -1,4 +1,4 @@
-"""The command line: ``python main.py [play|validate|schema|simulate|balance|replay] ...``.
+"""The command line: ``python main.py [play|validate|schema|simulate|balance|league|replay] ...``.
 
 Bad input (a scenario, a save, a command-line mistake) prints ``file:line:col: error: ...`` lines
 or a one-line message and exits 1; a subcommand that is not built yet says so and exits 2; an
@@ -140,6 +140,32 @@ def build_parser() -> Parser:
                    help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install "
                         "'.[cluster]'); its workers must read the scenario files at the same paths "
                         "(a shared filesystem, the same checkout)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("league", help="rate players: every player on each side against every player on the other",
+                       description="Play a league on a two-sided scenario: every listed player on each side against "
+                                   "every player on the other side, N games per pairing on the same seeds (game i "
+                                   "of every pairing uses seed SEED+i), and write games.csv, games.jsonl, "
+                                   "league.json and report.html (each side's cross-table with 95%% intervals, "
+                                   "which player is stronger by a paired Wilcoxon test, Bradley-Terry ratings "
+                                   "and their chart). Ctrl-C stops and writes what is finished (exit 130).")
+    p.add_argument("scenario", help="the scenario file (two sides)")
+    p.add_argument("--players", metavar="P1,P2,...",
+                   help="the players of both sides, comma-separated: random, simple, AI profile names "
+                        "(default, offensive, ...) or AI profile YAML files (named by their file stem); default: "
+                        "random, simple and every built-in profile. 'default' plays the profile the scenario's "
+                        "ai plan names for the side")
+    p.add_argument("--side-players", action="append", default=[], metavar="SIDE=P1,P2,...",
+                   help="the players of one side only (repeatable), instead of --players for that side")
+    p.add_argument("--games", type=int, default=20, metavar="N", help="games per pairing (default 20)")
+    p.add_argument("--workers", type=int, metavar="W",
+                   help="worker processes (default: the number of CPUs; 1 plays in this process; "
+                        "not used with --scheduler)")
+    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: league-SCENARIO_ID-YYYYmmdd-HHMMSS)")
+    _add_dice_option(p)
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install '.[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("replay", help="replay a saved game",
@@ -518,7 +544,7 @@ def _power_summary(est: dict) -> str:
     return "\n".join(lines)
 
 
-def _balance_backend(scheduler: str | None, workers: int):
+def _balance_backend(scheduler: str | None, workers: int, command: str = "balance"):
     """Where the games run: a Dask cluster, a process pool, or this process for one worker;
     None (after saying why) when the Dask cluster cannot be used."""
     from .balance import runner
@@ -528,11 +554,11 @@ def _balance_backend(scheduler: str | None, workers: int):
     try:
         return runner.DaskBackend(scheduler)
     except ImportError:  # Dask is optional: the 'cluster' extra
-        print("main.py balance: error: --scheduler needs Dask distributed, which is not installed: "
+        print(f"main.py {command}: error: --scheduler needs Dask distributed, which is not installed: "
               "pip install '.[cluster]'", file=sys.stderr)
         return None
     except (OSError, TimeoutError, ValueError) as exc:
-        print(f"main.py balance: error: cannot use the Dask scheduler at {scheduler}: {exc}", file=sys.stderr)
+        print(f"main.py {command}: error: cannot use the Dask scheduler at {scheduler}: {exc}", file=sys.stderr)
         return None
 
 
@@ -594,6 +620,127 @@ def _balance_summary(report: dict) -> str:
         detectable = score.get("detectable")
         tail = f" (the score: a difference of ±{detectable:.2f} or more would have shown)" if detectable else ""
         lines.append(head + ("; ".join(found) if found else "no significant difference (p < 0.05)" + tail))
+    return "\n".join(lines)
+
+
+def _league_players(args: argparse.Namespace, ctx) -> dict[str, list]:
+    """The league's members on each side, each checked by building its player once, so an unknown
+    name or a bad profile file is a usage error before a game is played."""
+    from .ai import ProfileError, make_player
+    from .balance.league import LeagueError, default_members, members_from
+
+    def parse(text: str, option: str) -> list:
+        words = [w for w in (x.strip() for x in text.split(",")) if w]
+        if not words:
+            raise UsageError(f"main.py league: error: {option} expects P1,P2,..., got '{text}'")
+        try:
+            return members_from(words)
+        except LeagueError as exc:
+            raise UsageError(f"main.py league: error: {option}: {exc}") from None
+
+    both = parse(args.players, "--players") if args.players is not None else default_members()
+    chosen = {side: both for side in ctx.sides}
+    for text in args.side_players:
+        side, sep, rest = text.partition("=")
+        if not sep:
+            raise UsageError(f"main.py league: error: --side-players expects SIDE=P1,P2,..., e.g. "
+                             f"'--side-players {ctx.sides[0]}=default,simple', got '{text}'")
+        _check_side("league", "--side-players", side.strip(), ctx.sides, ctx.scenario.meta.id)
+        chosen[side.strip()] = parse(rest, "--side-players")
+    for side, members in chosen.items():
+        for m in members:
+            try:
+                make_player(ctx, side, m.profile, 0)
+            except ProfileError as exc:
+                cause = exc.__cause__
+                diagnostics = cause.diagnostics if isinstance(cause, InputError) else []
+                lines = [d.format() if Path(d.pos.file).is_file() else f"main.py league: error: {d.message}"
+                         for d in diagnostics] or [f"main.py league: error: {exc}"]
+                raise UsageError("\n".join(lines)) from None
+    return chosen
+
+
+def cmd_league(args: argparse.Namespace) -> int:
+    from .balance import league, runner
+    from .balance.league_report import write_league
+    from .rules.context import load_context
+    from .scenario.loader import shown_path
+
+    if args.games < 1:
+        raise UsageError(f"main.py league: error: --games expects at least 1, got {args.games}")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UsageError(f"main.py league: error: --workers expects at least 1, got {workers}")
+    try:
+        ctx = load_context(args.scenario)
+    except InputError as exc:
+        return _print_diagnostics(exc)
+    scenario_id = ctx.scenario.meta.id
+    if len(ctx.sides) != 2:
+        raise UsageError(f"main.py league: error: a league needs a scenario of two sides; '{scenario_id}' has "
+                         f"{len(ctx.sides)} ({', '.join(ctx.sides)})")
+    members = _league_players(args, ctx)
+    names = league.pairings(str(Path(args.scenario).resolve()), ctx.sides, members, args.dice)
+    variants = [v for v, _ in names.values()]
+    backend = _balance_backend(args.scheduler, workers, "league")
+    if backend is None:
+        return EXIT_INPUT
+    out = Path(args.out or f"league-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        backend.close()
+        print(f"main.py league: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_INPUT
+    seeds = range(args.seed, args.seed + args.games)
+    progress = runner.Progress(len(seeds) * len(variants), enabled=not args.quiet, label="league")
+    collect = runner.Collector(out / "crashes", progress)
+    started = datetime.datetime.now().astimezone()
+    try:
+        batch = runner.run_batch(variants, seeds, backend, collect)
+    finally:
+        progress.close()
+    if batch.interrupted:
+        print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
+    records = batch.records
+    league.label(records, names)
+    runner.write_games_csv(out / "games.csv", records)
+    runner.write_games_jsonl(out / "games.jsonl", records)
+    players = {side: [m.name for m in ms] for side, ms in members.items()}
+    result = league.analyse(records, ctx.sides, players, ctx.scenario.victory.score_side)
+    plans = {side: (ctx.scenario.ai[side].profile if side in ctx.scenario.ai and ctx.scenario.ai[side].profile
+                    else "default") for side in ctx.sides}
+    result["meta"] = {
+        "title": ctx.scenario.meta.title, "scenario": shown_path(Path(args.scenario)), "scenario_id": scenario_id,
+        "players": {side: ", ".join(f"{m.name}" + (f" ({m.profile})" if m.profile != m.name else "") for m in ms)
+                    for side, ms in members.items()},
+        "'default' plays": plans, "games_per_pairing": args.games, "pairings": len(variants),
+        "seeds": f"{args.seed}..{args.seed + args.games - 1}", "dice": args.dice,
+        "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
+        "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
+        "games_played": len(batch.outcomes), "crashed": len(collect.crash_files), "interrupted": batch.interrupted,
+    }
+    written = write_league(out, result)
+    print(f"Wrote {len(records)} game record(s) to {out}/: games.csv, games.jsonl, "
+          + ", ".join(str(p.relative_to(out)) for p in written))
+    if collect.crash_files:
+        print(f"{len(collect.crash_files)} game(s) crashed: crash reports (with the actions to replay them) in "
+              f"{out / 'crashes'}/")
+    print(_league_summary(result))
+    return 130 if batch.interrupted else EXIT_OK
+
+
+def _league_summary(result: dict) -> str:
+    """The ratings of each side, best first, and the significant pairwise verdicts."""
+    lines = []
+    for side in result["sides"]:
+        rated = ", ".join(f"{r['player']} {r['rating']:+.0f}" + (f" [{r['ci'][0]:+.0f}, {r['ci'][1]:+.0f}]"
+                                                                  if r["ci"] else "")
+                          for r in result["ratings"][side])
+        lines.append(f"{side} ratings: {rated}")
+        found = [f"{c['stronger']} > {c['b'] if c['stronger'] == c['a'] else c['a']} (p={c['p_value']:.2g})"
+                 for c in result["pairwise"][side] if c["stronger"] is not None]
+        lines.append(f"{side} stronger (Wilcoxon, p < 0.05): " + ("; ".join(found) if found else "none shown"))
     return "\n".join(lines)
 
 
@@ -741,7 +888,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         # No subcommand means 'play' on the main menu.
         args = parser.parse_args(["play"])
     commands = {"play": cmd_play, "validate": cmd_validate, "schema": cmd_schema, "simulate": cmd_simulate,
-                "balance": cmd_balance, "replay": cmd_replay}
+                "balance": cmd_balance, "league": cmd_league, "replay": cmd_replay}
     if args.command not in commands:
         return cmd_not_built(args.command, parser)
     try:
