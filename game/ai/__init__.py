@@ -8,8 +8,10 @@ from ..rules.context import Context
 from ..rules.players import PLAYERS, Player
 from .operational import OperationalAI
 from .profile import load_profile
+from .search import SearchAI
 
 BUILTIN = ("random", "simple")
+SEARCH = "search"
 
 
 class ProfileError(ValueError):
@@ -22,12 +24,46 @@ def player_seed(game_seed: int, side_index: int) -> int:
     return game_seed * 1000 + side_index + 1
 
 
-def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
-    """A player for `side`: 'random', 'simple', or an AI profile (a built-in name or a YAML file).
-    'default' means the profile the scenario's ``ai`` plan names for the side (its historical
-    play), else the built-in default."""
+def parse_search(spec: str) -> tuple[str, int | None, float | None] | None:
+    """``search[:BASE][@BUDGET]`` -> (base profile, rollouts, seconds); None for any other player.
+    BASE is a profile (default: 'default', the scenario's profile for the side); BUDGET is a
+    number of simulations per phase (``@20``) or seconds per phase (``@1.5s``). ProfileError
+    for a bad budget."""
+    head, _, budget = spec.partition("@")
+    name, colon, base = head.partition(":")
+    if name != SEARCH or (colon and not base):
+        return None
+    rollouts: int | None = None
+    seconds: float | None = None
+    if budget:
+        try:
+            if budget.endswith("s"):
+                seconds = float(budget[:-1])
+                ok = 0 < seconds <= 3600
+            else:
+                rollouts = int(budget)
+                ok = 1 <= rollouts <= 10_000
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ProfileError(f"bad search budget '@{budget}' in '{spec}' (expected a number of simulations per "
+                               "phase from 1 to 10000, as @20, or seconds per phase up to 3600, as @1.5s)")
+    return base or "default", rollouts, seconds
+
+
+def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seconds: float | None = None) -> Player:
+    """A player for `side`: 'random', 'simple', an AI profile (a built-in name or a YAML file), or
+    the search player, ``search[:BASE][@BUDGET]`` (:func:`parse_search`). 'default' means the
+    profile the scenario's ``ai`` plan names for the side (its historical play), else the built-in
+    default. A profile with ``search: true`` plays as the search player. `search_seconds` caps a
+    search player's time per phase (the window's one-second budget)."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
+    search = parse_search(profile)
+    rollouts: int | None = None
+    seconds: float | None = None
+    if search is not None:
+        profile, rollouts, seconds = search
     if profile == "default":
         plan = ctx.scenario.ai.get(side)
         profile = plan.profile if plan is not None and plan.profile else "default"
@@ -35,7 +71,11 @@ def make_player(ctx: Context, side: str, profile: str, seed: int) -> Player:
         loaded = load_profile(profile)
     except InputError as exc:
         raise ProfileError(str(exc)) from exc
-    return OperationalAI(loaded, seed=seed)
+    if search is None and not loaded.search:
+        return OperationalAI(loaded, seed=seed)
+    if search_seconds is not None:
+        seconds = min(seconds or search_seconds, search_seconds)
+    return SearchAI(loaded, seed=seed, seconds=seconds, rollouts=rollouts)
 
 
 def make_players(ctx: Context, profiles: dict[str, str], game_seed: int) -> dict[str, Player]:

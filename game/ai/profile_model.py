@@ -4,7 +4,7 @@ only to validate (it imports pydantic); a game reads its profiles as records."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 
 class Profile(BaseModel):
@@ -74,3 +74,50 @@ class Profile(BaseModel):
                                     "for (km)")
     reference_days_per_turn: int = Field(7, ge=1, description="the turn length the profile's distances are "
                                          "written for (days)")
+    # looking ahead (the search player, game/ai/search.py: `--player search`, or `search: true`)
+    search: bool = Field(False, description="look ahead: before each phase, play each plan of the portfolio "
+                         "out on copies of the game (this phase and the enemy's reply) and follow the best")
+    search_rollouts: int = Field(10, ge=1, le=10_000, description="search: simulations per phase at most (a "
+                                 "game is then the same on every machine)")
+    search_seconds: float = Field(0.0, ge=0, le=3600, description="search: stop simulating after this many "
+                                  "seconds in a phase (0: no time limit; a limit makes the play depend on the "
+                                  "machine's speed)")
+    search_replies: int = Field(1, ge=0, le=8, description="search: enemy phases played after the own phase "
+                                "in each simulation")
+    search_portfolio: list[dict[str, float]] = Field([], max_length=32, description=(
+        "search: the plans compared besides the profile itself; each scales some numeric settings of the "
+        "profile by a factor (min_odds: 0.75 attacks at three quarters of the profile's odds)"))
+    search_force_weight: float = Field(10.0, ge=0, description="search: points of evaluation per unit of the "
+                                       "log ratio of own to enemy strength on the map")
+    search_supply_weight: float = Field(5.0, ge=0, description="search: points of evaluation for having every "
+                                        "own unit in supply (in proportion to the share supplied)")
+    search_result_points: float = Field(100.0, ge=0, description="search: points of evaluation for a game "
+                                        "won in the simulation (taken away for one lost)")
+
+    @field_validator("search_portfolio")
+    @classmethod
+    def _portfolio_in_bounds(cls, plans: list[dict[str, float]], info: ValidationInfo) -> list[dict[str, float]]:
+        """Every plan of the portfolio scales numeric settings only, by a positive factor, and
+        stays within each setting's bounds (checked on the whole plan, as it will be played)."""
+        fields = cls.model_fields
+        numeric = sorted(n for n, f in fields.items() if f.annotation in (int, float) and not n.startswith("search"))
+        for k, scales in enumerate(plans):
+            update: dict[str, float | int] = {}
+            for key, factor in scales.items():
+                if key not in numeric:
+                    raise ValueError(f"plan {k + 1}: '{key}' is not a numeric setting a plan can scale "
+                                     f"(expected one of: {', '.join(numeric)})")
+                if not (0 < factor <= 100):
+                    raise ValueError(f"plan {k + 1}: the factor of {key} must be above 0 and at most 100, "
+                                     f"got {factor:g}")
+                if key not in info.data:
+                    raise ValueError(f"plan {k + 1}: {key} is not valid in this profile, so it cannot be scaled")
+                value = info.data[key] * factor
+                update[key] = int(round(value)) if fields[key].annotation is int else float(value)
+            try:
+                cls.model_validate({**info.data, **update})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                raise ValueError(f"plan {k + 1} scales {where} out of its bounds: {first['msg']}") from None
+        return plans

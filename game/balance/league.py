@@ -60,15 +60,25 @@ class Member:
 
 
 def default_members() -> list[Member]:
-    """Every built-in player: random, simple and each AI profile."""
+    """Every built-in player: random, simple, each AI profile and the search player."""
+    from ..ai import SEARCH
     from ..ai.profile import builtin_profiles
 
-    return [Member(n, n) for n in (*BASE_PLAYERS, *builtin_profiles())]
+    return [Member(n, n) for n in (*BASE_PLAYERS, *builtin_profiles(), SEARCH)]
 
 
 def member(text: str) -> Member:
-    """A member from a command-line word: a built-in name, or a profile file (named by its stem)."""
+    """A member from a command-line word: a built-in name, the search player with its base and
+    budget (``search:cautious@20``, named as written), or a profile file (named by its stem)."""
+    from ..ai import parse_search
+
     text = text.strip()
+    try:
+        searching = parse_search(text) is not None
+    except ValueError:  # a bad budget: the league's check of every player says so
+        searching = True
+    if searching:
+        return Member(text, text)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
         return Member(Path(text).stem, text)
     return Member(text, text)

@@ -31,7 +31,8 @@ from .session import HUMAN, ScenarioChoice
 SEED_LIMIT = 10**12
 MAX_CONTENT = 1320  # pixels: wider, the lines of the description get too long to read
 HOTSEAT, WATCH = "hotseat", "watch"
-PROFILE_HELP = {"default": "the scenario's plan", "simple": "a plain greedy player", "random": "random moves"}
+PROFILE_HELP = {"default": "the scenario's plan", "search": "the plan, looking ahead",
+                "simple": "a plain greedy player", "random": "random moves"}
 GOLD = (224, 184, 74)
 TEXT = (232, 232, 236)
 DIM = (160, 164, 176)
@@ -110,11 +111,12 @@ def user_profile_dir() -> Path:
 def profile_options() -> list[tuple[str, str]]:
     """The computer opponents the menu offers, as (label, player): 'default' first, then the other
     built-in AI profiles (the files of the profile folder), the player's own profile files (the
-    player is the file's path), and the built-in 'simple' and 'random' players."""
-    from ..ai import BUILTIN
+    player is the file's path), and the built-in 'search' (the default looking ahead, one second a
+    phase in the window), 'simple' and 'random' players."""
+    from ..ai import BUILTIN, SEARCH
     from ..ai.profile import builtin_profiles
 
-    names = ["default", *(p for p in builtin_profiles() if p != "default")]
+    names = ["default", SEARCH, *(p for p in builtin_profiles() if p != "default")]
     out = [(profile_label(p), p) for p in names]
     folder = user_profile_dir()
     try:

@@ -45,6 +45,7 @@ from ..rules.state import GameState, LogEntry
 HUMAN = "human"
 AUTOSAVE = "autosave.json"
 AUTOSAVE_KEEP = 3  # turn autosaves kept besides autosave.json
+AI_PHASE_SECONDS = 1.0  # the search player thinks at most this long a phase in the window
 
 
 class AIError(RuntimeError):
@@ -117,7 +118,8 @@ class Session:
         self._ai: dict[str, Player] = {}
         for k, side in enumerate(ctx.sides):
             if self.players[side] != HUMAN:
-                self._ai[side] = make_player(ctx, side, self.players[side], player_seed(self.seed, k))
+                self._ai[side] = make_player(ctx, side, self.players[side], player_seed(self.seed, k),
+                                             search_seconds=AI_PHASE_SECONDS)
         self.autosave_enabled = autosave
         self.autosave_error: str | None = None  # the last autosave failure (disk full...), for a notice
         self.notice: str | None = None  # something the player should be told once (e.g. a resumed snapshot)
@@ -173,7 +175,8 @@ class Session:
             # the AI no longer plays as it did when the game was recorded: fresh players, still seeded
             for k, side in enumerate(self.ctx.sides):
                 if side in self._ai:
-                    self._ai[side] = make_player(self.ctx, side, self.players[side], player_seed(self.seed, k))
+                    self._ai[side] = make_player(self.ctx, side, self.players[side], player_seed(self.seed, k),
+                                             search_seconds=AI_PHASE_SECONDS)
 
     # -- who moves ----------------------------------------------------------------------------
 
