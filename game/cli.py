@@ -146,7 +146,7 @@ def build_parser() -> Parser:
                        description="Play a league on a two-sided scenario: every listed player on each side against "
                                    "every player on the other side, N games per pairing on the same seeds (game i "
                                    "of every pairing uses seed SEED+i), and write games.csv, games.jsonl, "
-                                   "league.json and report.html (each side's cross-table with 95%% intervals, "
+                                   "league.json and report.html (each side's cross-table with 95% intervals, "
                                    "which player is stronger by a paired Wilcoxon test, Bradley-Terry ratings "
                                    "and their chart). Ctrl-C stops and writes what is finished (exit 130).")
     p.add_argument("scenario", help="the scenario file (two sides)")
