@@ -14,9 +14,9 @@ from game.ai.profile import builtin_profiles, distance_scale, load_profile
 from game.diagnostics import InputError
 from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from game.rules.context import load_context
-from game.rules.engine import Game
+from game.rules.engine import Game, preview
 from game.rules.players import play_game
-from worlds import HEX_KM, forced, hex_index, place, pos, unit, world
+from worlds import HEX_KM, combat_table, forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "scenarios" / "examples" / "henan_1944.yaml"
@@ -92,6 +92,21 @@ def test_it_does_not_attack_at_hopeless_odds(tmp_path):
                 places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]))
     _, action = _first_action(ctx)
     assert not isinstance(action, Attack)
+
+
+@pytest.mark.parametrize("ground, attacks", [("......", True), ("..m...", False)])
+def test_it_weighs_the_odds_after_the_terrain_shift_not_the_raw_odds(tmp_path, ground, attacks):
+    """2:1 raw on a table of 1:1, 3:2, 2:1 columns: on the plain the attack goes in at 2:1; in
+    the mountains (two columns down) it would be resolved at 1:1, below the profile's 1.5."""
+    table = combat_table(("dr", "dr", "dr"), ("dr", "dr", "dr"), odds=("1:1", "3:2", "2:1"))
+    ctx = world(tmp_path, cols=6, rows=3, terrain_rows=["......", ground, "......"],
+                units=[unit("jp", "japan", 1, 1, strength=20000), unit("cn", "china", 2, 1, strength=10000)],
+                places=[place("town", 4, 1, owner="china")], ai=_plan(["town"]), combat=table)
+    game, action = _first_action(ctx)
+    a = preview(ctx, game.state, Attack((2, 1), ((1, 1),)))
+    assert a.raw_odds == pytest.approx(2.0)
+    assert a.effective_odds == pytest.approx(2.0 if attacks else 1.0)
+    assert isinstance(action, Attack) is attacks
 
 
 def test_it_advances_on_its_objective(tmp_path):

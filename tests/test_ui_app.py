@@ -375,7 +375,7 @@ def test_the_opponents_are_the_profile_files_and_the_players_own(two_campaigns, 
     monkeypatch.setenv(env_var("PROFILES"), str(own))
     assert user_profile_dir() == own
     values = [v for _, v in profile_options()]
-    assert values == ["default", *(p for p in profile_module.builtin_profiles() if p != "default"),
+    assert values == ["default", "search", *(p for p in profile_module.builtin_profiles() if p != "default"),
                       str(own / "stubborn.yaml"), "simple", "random"]
     # a new built-in profile file is offered, a removed one is not
     builtin = tmp_path / "builtin"
@@ -383,7 +383,7 @@ def test_the_opponents_are_the_profile_files_and_the_players_own(two_campaigns, 
     shutil.copy(PROFILE_DIR / "default.yaml", builtin / "default.yaml")
     (builtin / "bold.yaml").write_text("extends: default\naggression: 1.0\n", encoding="utf-8")
     monkeypatch.setattr(profile_module, "PROFILE_DIR", builtin)
-    assert [v for _, v in profile_options()][:2] == ["default", "bold"]
+    assert [v for _, v in profile_options()][:3] == ["default", "search", "bold"]
     monkeypatch.setattr(profile_module, "PROFILE_DIR", PROFILE_DIR)
     # the player's own profile, picked in the menu's list, plays the other side
     app = App(scenario_dir=two_campaigns)

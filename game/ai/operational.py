@@ -588,7 +588,9 @@ class _PhaseView:
             defenders = state.units_at(t)
             weak = all(not d.supplied for d in defenders)
             need = minimum * (p.weak_target_odds if weak else 1.0)
-            if a.raw_odds < max(need, floor):
+            # the odds after every shift the rules apply (terrain, river, fortification,
+            # entrenchment, supply, air, region), not the raw strengths
+            if a.raw_odds < floor or a.effective_odds < need:
                 continue
             value = self._attack_value(t, a, sum(d.strength for d in defenders))
             if value > best_value:

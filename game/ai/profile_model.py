@@ -16,7 +16,8 @@ class Profile(BaseModel):
     description: str = ""
     extends: str | None = None
     # attacking
-    min_odds: float = Field(1.5, gt=0, description="least raw odds for a deliberate attack")
+    min_odds: float = Field(1.5, gt=0, description="least odds for a deliberate attack, after the "
+                              "combat table's shifts (terrain, fortification, supply, air...)")
     aggression: float = Field(0.5, ge=0, le=1,
                               description="0: attack only sure things; 1: attack whenever it might pay")
     caution: float = Field(1.0, ge=0, description="weight of own expected losses against the enemy's")
@@ -45,7 +46,8 @@ class Profile(BaseModel):
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it "
                                 "at these odds")
-    counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these raw odds or better")
+    counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these odds or better (after "
+                                "the shifts, as min_odds)")
     hold_to_the_last: bool = Field(True, description="garrisons of the plan's places to hold never fall back "
                                    "(both roles)")
     evacuate_odds: float = Field(1.5, gt=0, description=(

@@ -25,6 +25,7 @@ negative one helps the defender.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -65,6 +66,10 @@ class Assessment:
     outcomes: list[Outcome] = field(default_factory=list)  # one per distinct result, by table order
     attackers: list[str] = field(default_factory=list)
     defenders: list[str] = field(default_factory=list)
+    #: the raw odds moved by the shifts: raw odds times the ratio of the column's odds to the base
+    #: column's (raw 1.4 with one shift down from 1:1 to 1:2 reads 0.7; a table of one column,
+    #: or shifts cut off at its edge, leave the raw odds as they are)
+    effective_odds: float = 0.0
 
     @property
     def expected_attacker_loss(self) -> float:
@@ -154,8 +159,9 @@ def assess(ctx: Context, state: GameState, board: Board, target: HexIndex, attac
     shifts += region_shifts(ctx, state, target, d_side)
     column = int(np.clip(base + sum(n for _, n in shifts), 0, len(values) - 1))
     outcomes = outcome_distribution(ctx, combat, column, attackers, defenders)
+    effective = raw * float(values[column]) / float(values[base]) if math.isfinite(raw) else raw
     return Assessment(att, dfn, raw, base, shifts, column, combat.odds[column], outcomes,
-                      [u.id for u in attackers], [u.id for u in defenders])
+                      [u.id for u in attackers], [u.id for u in defenders], effective)
 
 
 @lru_cache(maxsize=4096)
