@@ -161,6 +161,22 @@ def _china_phase(ctx):
     return game, actions
 
 
+@pytest.mark.parametrize("profile, goes", [("defensive", False), ("raider", True)])
+def test_a_raider_goes_back_for_a_lost_place_the_enemy_left_empty(tmp_path, profile, goes):
+    ctx = world(tmp_path, cols=12, rows=3,
+                units=[unit("jp", "japan", 0, 0), unit("cn", "china", 10, 1)],
+                places=[place("town", 5, 1, owner="china")],
+                ai={"china": {"role": "defensive", "hold": ["town"]}})
+    game = Game.new(ctx, 0)
+    game.state.owner["town"] = ctx.side_index["japan"]  # Japan took it and moved on
+    game.state.captures["town"] = {"date": game.state.date.isoformat(), "side": "japan"}
+    game.apply(EndPhase())
+    action = make_player(ctx, "china", profile, 0).choose(game, game.legal_actions())
+    assert isinstance(action, Move) is goes
+    if goes:
+        assert action.to[0] < 10  # towards the town
+
+
 @pytest.mark.parametrize("held", [False, True])
 def test_a_defender_evacuates_an_air_base_about_to_fall_but_not_one_it_holds(tmp_path, held):
     units = [unit("jp", "japan", 2, 1, strength=20000), unit("cn_far", "china", 9, 0, strength=3000)]

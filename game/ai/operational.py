@@ -229,6 +229,7 @@ class _PhaseView:
         self.enemy_zoc = enemy_mask(board, side, "zoc")
         self.cut = self.enemy_zoc & (board.occupied[side] == 0)  # own hexes the enemy cuts supply through
         self._guard_of: dict[str, int] | None = None
+        self._raids: tuple[int, ...] | None = None
         self.garrison = self._garrisons()
         self.waiting: set[str] = set()
         self.axis_of = self._axes()
@@ -387,7 +388,24 @@ class _PhaseView:
         threatened = self._threatened_place()
         if threatened is not None and not self._near_front(u.hex):
             return (threatened,), False
+        if self.p.raid_within > 0 and u.id not in self.waiting:
+            raid = self._raid_targets()
+            if raid and self._field(u, raid)[u.hex] <= self.p.raid_within * self.k:
+                return raid, False  # retake a lost place, or stand astride the enemy's corridor
         return None, False
+
+    def _raid_targets(self) -> tuple[int, ...]:
+        """Defensive: where a unit with nothing to hold hurts the enemy most: the places of the
+        plan the enemy has taken, and the hexes of the enemy's corridor route it does not occupy
+        (a corridor is open only where it is held)."""
+        if self._raids is None:
+            targets = [h for h in self.lost_hexes if not self.enemy_at[h]]
+            c = self.ctx.corridor
+            if c is not None and self.ctx.side_index[c.side] != self.side:
+                route = corridor_route(self.ctx, self.state).route
+                targets += [h for h in route if not self.enemy_at[h] and not self.ctx.water[h]]
+            self._raids = tuple(sorted(set(targets)))
+        return self._raids
 
     def _corridor_gaps(self) -> tuple[int, ...]:
         """The hexes of the corridor's cheapest route (railways and roads from its start to its end)

@@ -48,6 +48,9 @@ class Profile(BaseModel):
                                 "at these odds")
     counter_odds: float = Field(2.0, gt=0, description="defensive: counter-attack at these odds or better (after "
                                 "the shifts, as min_odds)")
+    raid_within: float = Field(0.0, ge=0, description="defensive: units with nothing to hold or reinforce go to "
+                               "retake a lost place of the plan, or to stand astride the enemy's corridor route, "
+                               "this close (movement points; 0: never)")
     hold_to_the_last: bool = Field(True, description="garrisons of the plan's places to hold never fall back "
                                    "(both roles)")
     evacuate_odds: float = Field(1.5, gt=0, description=(
