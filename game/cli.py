@@ -424,16 +424,22 @@ def _balance_arms(args: argparse.Namespace) -> tuple[list[tuple[str, str, dict]]
     return arms, sweep
 
 
+def _games_and_workers(args: argparse.Namespace, command: str) -> int:
+    """Checks --games; the number of worker processes (--workers, default every CPU)."""
+    if args.games < 1:
+        raise UsageError(f"main.py {command}: error: --games expects at least 1, got {args.games}")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UsageError(f"main.py {command}: error: --workers expects at least 1, got {workers}")
+    return workers
+
+
 def cmd_balance(args: argparse.Namespace) -> int:
     from .balance import runner
     from .rules.context import load_context
     from .scenario.loader import shown_path
 
-    if args.games < 1:
-        raise UsageError(f"main.py balance: error: --games expects at least 1, got {args.games}")
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise UsageError(f"main.py balance: error: --workers expects at least 1, got {workers}")
+    workers = _games_and_workers(args, "balance")
     arms, sweep = _balance_arms(args)
     # everything is checked before a single game is played
     contexts = []
@@ -666,11 +672,7 @@ def cmd_league(args: argparse.Namespace) -> int:
     from .rules.context import load_context
     from .scenario.loader import shown_path
 
-    if args.games < 1:
-        raise UsageError(f"main.py league: error: --games expects at least 1, got {args.games}")
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise UsageError(f"main.py league: error: --workers expects at least 1, got {workers}")
+    workers = _games_and_workers(args, "league")
     try:
         ctx = load_context(args.scenario)
     except InputError as exc:
