@@ -434,6 +434,18 @@ def _games_and_workers(args: argparse.Namespace, command: str) -> int:
     return workers
 
 
+def _output_folder(given: str | None, command: str, scenario_id: str) -> Path | None:
+    """The output folder (default COMMAND-SCENARIO-TIMESTAMP), created; None (and a message) when
+    it cannot be."""
+    out = Path(given or f"{command}-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"main.py {command}: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
+        return None
+    return out
+
+
 def cmd_balance(args: argparse.Namespace) -> int:
     from .balance import runner
     from .rules.context import load_context
@@ -474,12 +486,9 @@ def cmd_balance(args: argparse.Namespace) -> int:
     backend = _balance_backend(args.scheduler, workers)
     if backend is None:
         return EXIT_INPUT
-    out = Path(args.out or f"balance-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    out = _output_folder(args.out, "balance", scenario_id)
+    if out is None:
         backend.close()
-        print(f"main.py balance: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
     seeds = range(args.seed, args.seed + args.games)
     total = len(seeds) * len(variants)
@@ -687,12 +696,9 @@ def cmd_league(args: argparse.Namespace) -> int:
     backend = _balance_backend(args.scheduler, workers, "league")
     if backend is None:
         return EXIT_INPUT
-    out = Path(args.out or f"league-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    out = _output_folder(args.out, "league", scenario_id)
+    if out is None:
         backend.close()
-        print(f"main.py league: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
     seeds = range(args.seed, args.seed + args.games)
     progress = runner.Progress(len(seeds) * len(variants), enabled=not args.quiet, label="league")
