@@ -41,6 +41,7 @@ from ..rules.actions import Action
 from ..rules.engine import Game, active_side, score
 from ..rules.state import GameState
 from .operational import OperationalAI
+from .profile import load_profile
 
 if TYPE_CHECKING:
     from ..rules.context import Context
@@ -103,6 +104,7 @@ class SearchAI:
         self.rollouts = profile.search_rollouts if rollouts is None else rollouts
         self._key: tuple | None = None
         self._follow: OperationalAI | None = None
+        self._reply_profiles: dict[int, Profile] | None = None  # each side's default profile, loaded once
         self.last: dict | None = None  # what the last search found (for the bench and the tests)
 
     def choose(self, game: Game, actions: Sequence[Action]) -> Action:
@@ -185,6 +187,12 @@ class SearchAI:
     def _replies(self, ctx: Context, dice: int) -> dict[int, Player]:
         """The enemy's players in a simulation: each side's default AI (the search does not know
         who its opponent is; it assumes a competent one)."""
-        from . import make_player
+        if self._reply_profiles is None:
+            from . import make_player
 
-        return {k: make_player(ctx, s, "default", dice + k) for k, s in enumerate(ctx.sides)}
+            self._reply_profiles = {}
+            for k, s in enumerate(ctx.sides):
+                player = make_player(ctx, s, "default", 0)
+                # a scenario whose plan names a searching profile: its reply plays without search
+                self._reply_profiles[k] = getattr(player, "profile", None) or load_profile("default")
+        return {k: OperationalAI(p, seed=dice + k) for k, p in self._reply_profiles.items()}
