@@ -218,7 +218,8 @@ class _PhaseView:
         self._depot_hexes: frozenset[int] | None = None
         self._gaps: tuple[int, ...] | None = None
         self._route: tuple[int, ...] | None = None
-        self._stacks_key, self._stacks = -1, {}
+        self._stacks_key = -1
+        self._stacks: dict[int, list[Unit]] = {}
         self._defence: dict[int, float] = {}
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]

@@ -123,7 +123,7 @@ def _vital_places(ctx) -> dict[str, set[int]]:
     return out
 
 
-PLAYERS = {"random": RandomPlayer, "simple": SimplePlayer}
+PLAYERS: dict[str, type[RandomPlayer] | type[SimplePlayer]] = {"random": RandomPlayer, "simple": SimplePlayer}
 
 
 def play_game(game: Game, players: dict[str, Player], *, max_actions: int = 200_000,
