@@ -167,6 +167,7 @@ class SearchAI:
             action = me.choose(sim, sim.legal_actions())
             mine.append(action)
             sim.apply(action)
+            _guard(len(mine))
         signature = tuple(mine)
         if signature in seen:
             return seen[signature]
@@ -176,8 +177,11 @@ class SearchAI:
             key = (state.turn, state.active)
             mover = active_side(ctx, state)
             player = me if mover == side else replies[mover]
+            taken = 0
             while not sim.over and (state.turn, state.active) == key:
                 sim.apply(player.choose(sim, sim.legal_actions()))
+                taken += 1
+                _guard(taken)
             if mover != side:
                 left -= 1
         value = evaluate(ctx, state, side, self.profile)
@@ -196,3 +200,13 @@ class SearchAI:
                 # a scenario whose plan names a searching profile: its reply plays without search
                 self._reply_profiles[k] = getattr(player, "profile", None) or load_profile("default")
         return {k: OperationalAI(p, seed=dice + k) for k, p in self._reply_profiles.items()}
+
+
+#: the most actions a simulated phase may take (a player that never ends its phase is a bug, and
+#: the search must not hang on it)
+MAX_PHASE_ACTIONS = 20_000
+
+
+def _guard(taken: int) -> None:
+    if taken > MAX_PHASE_ACTIONS:
+        raise RuntimeError(f"a simulated phase did not end within {MAX_PHASE_ACTIONS} actions")
