@@ -331,10 +331,10 @@ def test_corridor_gaps_are_what_stands_between_the_side_and_its_corridor():
 # -- the offensive's rear: route security, rail moves, objectives at hand ------------------------------
 
 
-def _route_world(tmp_path, units, *, name="route"):
+def _route_world(tmp_path, units, *, name="route", **extra):
     """A railway from 'north' (a Japanese depot) to 'south' along row 2, all Japanese-held: the
     corridor Japan must keep open."""
-    return world(tmp_path, name=name, cols=9, rows=5, default_control="japan",
+    return world(tmp_path, name=name, cols=9, rows=5, default_control="japan", **extra,
                  places=[place("north", 0, 2, owner="japan", supply_source=True), place("south", 8, 2, owner="japan")],
                  railways=[["north", (1, 2), (2, 2), (3, 2), (4, 2), (5, 2), (6, 2), (7, 2), "south"]],
                  units=units, ai={"japan": {"role": "offensive", "axes": []}},
@@ -403,3 +403,39 @@ def test_a_column_out_of_supply_walks_into_an_undefended_objective_instead_of_tu
     game.state.units["jp"].out_of_supply = 3
     action = make_player(held, "japan", "default", 0).choose(game, game.legal_actions())
     assert not (isinstance(action, Move) and action.to == (4, 1))  # defended: it does not walk in
+
+
+# -- tricks a human might try ----------------------------------------------------------------------
+
+
+def _play_against_a_passive_china(ctx, turns: int, profile: str = "offensive") -> tuple[Game, list]:
+    """Japan's offensive AI for `turns` turns against a China that only ends its phases (its trick
+    is where it stands); the Japanese actions taken."""
+    game = Game.new(ctx, 0)
+    player = make_player(ctx, "japan", profile, 0)
+    taken = []
+    while not game.over and game.state.turn <= turns:
+        if game.side_to_move() == "japan":
+            action = player.choose(game, game.legal_actions())
+            taken.append(action)
+        else:
+            action = EndPhase()
+        game.apply(action)
+    return game, taken
+
+
+@pytest.mark.parametrize("where", [(4, 2), (5, 2)])
+def test_a_single_unit_parked_astride_the_corridor_is_attacked_and_cleared(tmp_path, where):
+    """The trick: one weak unit on the railway behind the front cuts the corridor (and the supply
+    beyond it) for free. The offensive AI closes in from its idle units and attacks it."""
+    ctx = _route_world(tmp_path, [unit("jp_a", "japan", 1, 2), unit("jp_b", "japan", 7, 2),
+                                  unit("cn", "china", *where, strength=2000)], name=f"astride{where[0]}",
+                       combat=forced("dr"))
+    game, taken = _play_against_a_passive_china(ctx, turns=3)
+    attacks = [a for a in taken if isinstance(a, Attack) and a.target == where]
+    assert attacks, taken
+    cn = game.state.units["cn"]
+    assert not cn.on_map or ctx.offsets[cn.hex] != where  # destroyed or driven off the line
+    # the answer is the route security's: a profile without it (secure_within 0) lets it sit
+    _, idle = _play_against_a_passive_china(ctx, turns=3, profile="default")
+    assert not any(isinstance(a, Attack) for a in idle), idle
