@@ -439,3 +439,26 @@ def test_a_single_unit_parked_astride_the_corridor_is_attacked_and_cleared(tmp_p
     # the answer is the route security's: a profile without it (secure_within 0) lets it sit
     _, idle = _play_against_a_passive_china(ctx, turns=3, profile="default")
     assert not any(isinstance(a, Attack) for a in idle), idle
+
+
+def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path):
+    """The trick: a raider rides into the rear and takes a place of the plan left empty. The
+    offensive AI's idle units go back for it (retake_within) and attack the raider there."""
+    ctx = world(tmp_path, cols=10, rows=3, default_control="japan",
+                places=[place("depot", 2, 1, owner="japan", supply_source=True),
+                        place("front", 8, 1, owner="japan")],
+                units=[unit("jp", "japan", 6, 1), unit("cn", "china", 2, 1, strength=2000)],
+                ai={"japan": {"role": "offensive", "hold": ["depot", "front"], "axes": []}},
+                combat=forced("dr"))
+    game = Game.new(ctx, 0)
+    game.state.owner["depot"] = ctx.side_index["china"]  # the raid took it last turn
+    game.state.captures["depot"] = {"date": game.state.date.isoformat(), "side": "china"}
+    game.state.control[ctx.place_hex["depot"]] = ctx.side_index["china"]
+    player = make_player(ctx, "japan", "offensive", 0)
+    taken = []
+    while not game.over and game.state.turn <= 3:
+        action = player.choose(game, game.legal_actions()) if game.side_to_move() == "japan" else EndPhase()
+        taken.append(action)
+        game.apply(action)
+    assert any(isinstance(a, Attack) and a.target == (2, 1) for a in taken), taken
+    assert game.state.owner["depot"] == ctx.side_index["japan"] or game.state.units["cn"].hex != ctx.place_hex["depot"]
