@@ -462,3 +462,25 @@ def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path)
         game.apply(action)
     assert any(isinstance(a, Attack) and a.target == (2, 1) for a in taken), taken
     assert game.state.owner["depot"] == ctx.side_index["japan"] or game.state.units["cn"].hex != ctx.place_hex["depot"]
+
+
+@pytest.mark.parametrize("threat, towards", [(1, -1), (19, 1)])
+def test_the_reserve_goes_where_the_threat_is_now_not_where_it_was(tmp_path, threat, towards):
+    """The feint: a strong stack shows itself before one city, then turns up before the other.
+    The defender's reserve moves up behind whichever city the enemy stands before now."""
+    ctx = world(tmp_path, name=f"feint{threat}", cols=21, rows=3,
+                places=[place("west", 2, 1, owner="china"), place("east", 18, 1, owner="china")],
+                units=[unit("cn_w", "china", 2, 1), unit("cn_e", "china", 18, 1), unit("cn_r", "china", 10, 1),
+                       *(unit(f"jp{k}", "japan", threat, k) for k in range(3))],
+                ai={"china": {"role": "defensive", "hold": ["west", "east"]}})
+    game = Game.new(ctx, 0)
+    game.apply(EndPhase())
+    player = make_player(ctx, "china", "defensive", 0)
+    moves = []
+    while game.side_to_move() == "china":
+        action = player.choose(game, game.legal_actions())
+        moves.append(action)
+        game.apply(action)
+    reserve = [a for a in moves if isinstance(a, (Move, RailMove)) and a.unit == "cn_r"]
+    assert reserve, moves
+    assert (reserve[0].to[0] - 10) * towards > 0  # towards the city under threat
