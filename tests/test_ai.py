@@ -149,11 +149,11 @@ def test_it_entrenches_units_in_contact_that_did_not_move(tmp_path):
     assert Entrench("jp") in actions and isinstance(actions[-1], EndPhase)
 
 
-def _china_phase(ctx):
-    """China's actions in its first phase, played by the default AI."""
+def _china_phase(ctx, profile="default"):
+    """China's actions in its first phase, played by the AI of `profile`."""
     game = Game.new(ctx, 0)
     game.apply(EndPhase())
-    player = make_player(ctx, "china", "default", 0)
+    player = make_player(ctx, "china", profile, 0)
     actions = []
     while not game.over and game.side_to_move() == "china":
         actions.append(player.choose(game, game.legal_actions()))
@@ -408,10 +408,11 @@ def test_a_column_out_of_supply_walks_into_an_undefended_objective_instead_of_tu
 # -- tricks a human might try ----------------------------------------------------------------------
 
 
-def _play_against_a_passive_china(ctx, turns: int, profile: str = "offensive") -> tuple[Game, list]:
+def _play_against_a_passive_china(ctx, turns: int, profile: str = "offensive",
+                                  game: Game | None = None) -> tuple[Game, list]:
     """Japan's offensive AI for `turns` turns against a China that only ends its phases (its trick
-    is where it stands); the Japanese actions taken."""
-    game = Game.new(ctx, 0)
+    is where it stands), from a new game or `game`; the Japanese actions taken."""
+    game = game or Game.new(ctx, 0)
     player = make_player(ctx, "japan", profile, 0)
     taken = []
     while not game.over and game.state.turn <= turns:
@@ -454,12 +455,7 @@ def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path)
     game.state.owner["depot"] = ctx.side_index["china"]  # the raid took it last turn
     game.state.captures["depot"] = {"date": game.state.date.isoformat(), "side": "china"}
     game.state.control[ctx.place_hex["depot"]] = ctx.side_index["china"]
-    player = make_player(ctx, "japan", "offensive", 0)
-    taken = []
-    while not game.over and game.state.turn <= 3:
-        action = player.choose(game, game.legal_actions()) if game.side_to_move() == "japan" else EndPhase()
-        taken.append(action)
-        game.apply(action)
+    game, taken = _play_against_a_passive_china(ctx, turns=3, game=game)
     assert any(isinstance(a, Attack) and a.target == (2, 1) for a in taken), taken
     assert game.state.owner["depot"] == ctx.side_index["japan"] or game.state.units["cn"].hex != ctx.place_hex["depot"]
 
@@ -473,14 +469,7 @@ def test_the_reserve_goes_where_the_threat_is_now_not_where_it_was(tmp_path, thr
                 units=[unit("cn_w", "china", 2, 1), unit("cn_e", "china", 18, 1), unit("cn_r", "china", 10, 1),
                        *(unit(f"jp{k}", "japan", threat, k) for k in range(3))],
                 ai={"china": {"role": "defensive", "hold": ["west", "east"]}})
-    game = Game.new(ctx, 0)
-    game.apply(EndPhase())
-    player = make_player(ctx, "china", "defensive", 0)
-    moves = []
-    while game.side_to_move() == "china":
-        action = player.choose(game, game.legal_actions())
-        moves.append(action)
-        game.apply(action)
+    _, moves = _china_phase(ctx, "defensive")
     reserve = [a for a in moves if isinstance(a, (Move, RailMove)) and a.unit == "cn_r"]
     assert reserve, moves
     assert (reserve[0].to[0] - 10) * towards > 0  # towards the city under threat
