@@ -113,11 +113,7 @@ def build_parser() -> Parser:
                    help="variant scenario files, typically 'extends:' the base; each is named by its file stem")
     p.add_argument("--games", type=int, default=100, metavar="N",
                    help="games per variant (with --sprt: the most pairs to play; default 100)")
-    p.add_argument("--workers", type=int, metavar="W",
-                   help="worker processes (default: the number of CPUs; 1 plays in this process; "
-                        "not used with --scheduler)")
-    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: balance-SCENARIO_ID-YYYYmmdd-HHMMSS)")
+    _add_batch_options(p, "balance")
     _add_player_options(p)
     p.add_argument("--sprt", action="store_true",
                    help="sequential test: play pairs in seed order and stop as soon as the score difference "
@@ -152,17 +148,15 @@ def build_parser() -> Parser:
     p.add_argument("scenario", help="the scenario file (two sides)")
     p.add_argument("--players", metavar="P1,P2,...",
                    help="the players of both sides, comma-separated: random, simple, AI profile names "
-                        "(default, offensive, ...) or AI profile YAML files (named by their file stem); default: "
-                        "random, simple and every built-in profile. 'default' plays the profile the scenario's "
+                        "(default, offensive, ...), AI profile YAML files (named by their file stem) or the "
+                        "search player (search, search:PROFILE, with a budget @N simulations or @Ts seconds "
+                        "a phase); default: "
+                        "random, simple, every built-in profile and search. 'default' plays the profile the scenario's "
                         "ai plan names for the side")
     p.add_argument("--side-players", action="append", default=[], metavar="SIDE=P1,P2,...",
                    help="the players of one side only (repeatable), instead of --players for that side")
     p.add_argument("--games", type=int, default=20, metavar="N", help="games per pairing (default 20)")
-    p.add_argument("--workers", type=int, metavar="W",
-                   help="worker processes (default: the number of CPUs; 1 plays in this process; "
-                        "not used with --scheduler)")
-    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: league-SCENARIO_ID-YYYYmmdd-HHMMSS)")
+    _add_batch_options(p, "league")
     _add_dice_option(p)
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install '.[cluster]')")
@@ -175,6 +169,15 @@ def build_parser() -> Parser:
     p.add_argument("--verify", action="store_true", help="check the replayed final state against the save")
     p.add_argument("--scenario", help="the scenario file, when it is not where the save says")
     return parser
+
+
+def _add_batch_options(p: argparse.ArgumentParser, command: str) -> None:
+    """--workers, --seed and --out, as balance and league take them."""
+    p.add_argument("--workers", type=int, metavar="W",
+                   help="worker processes (default: the number of CPUs; 1 plays in this process; "
+                        "not used with --scheduler)")
+    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
+    p.add_argument("--out", metavar="DIR", help=f"output folder (default: {command}-SCENARIO_ID-YYYYmmdd-HHMMSS)")
 
 
 def _add_dice_option(p: argparse.ArgumentParser) -> None:
