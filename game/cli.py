@@ -321,13 +321,18 @@ def _side_profiles(args: argparse.Namespace, ctx, command: str) -> dict[str, str
     try:
         make_players(ctx, chosen, 0)
     except ProfileError as exc:
-        # a bad profile file is reported at its line; an unknown name as a one-line usage error
-        cause = exc.__cause__
-        diagnostics = cause.diagnostics if isinstance(cause, InputError) else []
-        lines = [d.format() if Path(d.pos.file).is_file() else f"main.py {command}: error: {d.message}"
-                 for d in diagnostics] or [f"main.py {command}: error: {exc}"]
-        raise UsageError("\n".join(lines)) from None
+        raise _profile_usage_error(command, exc) from None
     return chosen
+
+
+def _profile_usage_error(command: str, exc: Exception) -> UsageError:
+    """A bad player: a bad profile file is reported at its line; an unknown name or a bad budget
+    as a one-line usage error."""
+    cause = exc.__cause__
+    diagnostics = cause.diagnostics if isinstance(cause, InputError) else []
+    lines = [d.format() if Path(d.pos.file).is_file() else f"main.py {command}: error: {d.message}"
+             for d in diagnostics] or [f"main.py {command}: error: {exc}"]
+    return UsageError("\n".join(lines))
 
 
 def _check_side(command: str, option: str, side: str, sides, scenario_id: str, extra: Sequence[str] = ()) -> None:
@@ -670,11 +675,7 @@ def _league_players(args: argparse.Namespace, ctx) -> dict[str, list]:
             try:
                 make_player(ctx, side, m.profile, 0)
             except ProfileError as exc:
-                cause = exc.__cause__
-                diagnostics = cause.diagnostics if isinstance(cause, InputError) else []
-                lines = [d.format() if Path(d.pos.file).is_file() else f"main.py league: error: {d.message}"
-                         for d in diagnostics] or [f"main.py league: error: {exc}"]
-                raise UsageError("\n".join(lines)) from None
+                raise _profile_usage_error("league", exc) from None
     return chosen
 
 
