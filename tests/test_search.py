@@ -80,6 +80,9 @@ def test_the_player_names_and_their_budgets():
     assert make_player(ctx, "china", "search", 0).profile.name == "defensive"
     capped = make_player(ctx, "china", "search@5s", 0, search_seconds=1.0)
     assert isinstance(capped, SearchAI) and capped.seconds == 1.0  # the window's budget wins
+    quick = make_player(ctx, "china", "search@0.25s", 0, search_seconds=1.0)
+    assert isinstance(quick, SearchAI) and quick.seconds == 0.25  # a shorter budget of its own stays
+    assert make_player(ctx, "china", "search", 0, search_seconds=1.0).seconds == 1.0
 
 
 def test_a_profile_that_says_search_plays_as_the_search_player(tmp_path):

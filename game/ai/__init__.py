@@ -74,7 +74,8 @@ def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seco
     if search is None and not loaded.search:
         return OperationalAI(loaded, seed=seed)
     if search_seconds is not None:
-        seconds = min(seconds or search_seconds, search_seconds)
+        own = seconds if seconds is not None else loaded.search_seconds  # 0: no limit of its own
+        seconds = min(own, search_seconds) if own > 0 else search_seconds
     return SearchAI(loaded, seed=seed, seconds=seconds, rollouts=rollouts)
 
 
