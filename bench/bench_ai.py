@@ -6,8 +6,8 @@ the throughput of a batch on every core.
 
 * AI turn: the wall time from the start of a side's phase to its end (the AI choosing and the
   engine applying every action), for each side, over N games; median and worst.
-* Per player (``--players``, default: simple and every built-in profile; random is left out, it
-  does no thinking): each player plays each side against the default AI on the other, over N
+* Per player (``--players``, default: simple, every built-in profile and search; random is left
+  out, it does no thinking): each player plays each side against the default AI on the other, over N
   games; for that side, its thinking time per phase (the sum of its ``choose`` calls) and the
   phase's wall time, median and worst.
 * Whole game: N seeded games one after another in this process (one core), default profiles;
@@ -101,7 +101,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scenario", default=str(ICHIGO))
     parser.add_argument("--players", default=None,
-                        help="players to time per side, comma-separated (default: simple and every built-in profile)")
+                        help="players to time per side, comma-separated (default: simple, every built-in profile, "
+                             "search)")
     args = parser.parse_args()
     ctx = load_context(args.scenario)
     print(f"scenario {ctx.scenario.meta.id}: {ctx.n} hexes, {len(ctx.scenario.units)} starting units, "
@@ -121,7 +122,7 @@ def main() -> None:
     med = statistics.median(games)
     print(f"whole game, one core: median {med:.2f} s (best {min(games):.2f}, worst {max(games):.2f}) over {args.games} "
           f"games = {3600 / med:,.0f} games/hour/core")
-    players = args.players.split(",") if args.players else ["simple", *builtin_profiles()]
+    players = args.players.split(",") if args.players else ["simple", *builtin_profiles(), "search"]
     if args.games:
         per_player(ctx, [p.strip() for p in players if p.strip()], args.games)
     if args.batch:

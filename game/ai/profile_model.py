@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from .profile import scaled_settings
+
 
 class Profile(BaseModel):
     """The tunable behaviour of the operational AI (both roles read the same profile)."""
@@ -107,7 +109,6 @@ class Profile(BaseModel):
         fields = cls.model_fields
         numeric = sorted(n for n, f in fields.items() if f.annotation in (int, float) and not n.startswith("search"))
         for k, scales in enumerate(plans):
-            update: dict[str, float | int] = {}
             for key, factor in scales.items():
                 if key not in numeric:
                     raise ValueError(f"plan {k + 1}: '{key}' is not a numeric setting a plan can scale "
@@ -117,10 +118,8 @@ class Profile(BaseModel):
                                      f"got {factor:g}")
                 if key not in info.data:
                     raise ValueError(f"plan {k + 1}: {key} is not valid in this profile, so it cannot be scaled")
-                value = info.data[key] * factor
-                update[key] = int(round(value)) if fields[key].annotation is int else float(value)
             try:
-                cls.model_validate({**info.data, **update})
+                cls.model_validate({**info.data, **scaled_settings(info.data, scales)})
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(x) for x in first["loc"])

@@ -41,7 +41,7 @@ from ..rules.actions import Action
 from ..rules.engine import Game, active_side, score
 from ..rules.state import GameState
 from .operational import OperationalAI
-from .profile import load_profile
+from .profile import load_profile, scaled_settings
 
 if TYPE_CHECKING:
     from ..rules.context import Context
@@ -55,11 +55,7 @@ def plan_profiles(profile: Profile) -> list[Profile]:
     rounded). The factors were checked against the settings' bounds when the profile loaded."""
     plans = [profile]
     for k, scales in enumerate(profile.search_portfolio):
-        update: dict[str, float | int] = {}
-        for key, factor in scales.items():
-            value = getattr(profile, key) * factor
-            whole = isinstance(getattr(profile, key), int)
-            update[key] = int(round(value)) if whole else float(value)
+        update = scaled_settings({key: getattr(profile, key) for key in scales}, scales)
         plans.append(profile.model_copy(update={**update, "name": f"{profile.name}#{k + 1}"}))
     return plans
 
