@@ -77,9 +77,7 @@ def member(text: str) -> Member:
         searching = parse_search(text) is not None
     except ValueError:  # a bad budget: the league's check of every player says so
         searching = True
-    if searching:
-        return Member(text, text)
-    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+    if not searching and (text.endswith((".yaml", ".yml")) or Path(text).is_file()):
         return Member(Path(text).stem, text)
     return Member(text, text)
 
