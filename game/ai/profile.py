@@ -12,7 +12,6 @@ nor pydantic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,16 +30,6 @@ def distance_scale(profile: Profile, hex_km: float, days_per_turn: int) -> float
     a column covers in a turn, so it grows as hexes shrink and as turns lengthen (1 at the
     reference scale: 8 km hexes and 2-day turns against 30 km and 7 days give 3.75 x 2/7)."""
     return (profile.reference_hex_km / hex_km) * (days_per_turn / profile.reference_days_per_turn)
-
-
-def scaled_settings(values: Mapping[str, float | int], scales: Mapping[str, float]) -> dict[str, float | int]:
-    """What one plan of a search portfolio changes: each setting named in `scales` times its
-    factor, a whole-number setting rounded to a whole number (`values` holds the settings)."""
-    out: dict[str, float | int] = {}
-    for key, factor in scales.items():
-        value = values[key] * factor
-        out[key] = int(round(value)) if isinstance(values[key], int) else float(value)
-    return out
 
 
 def builtin_profiles() -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from .profile import scaled_settings
+from .portfolio import scaled_settings
 
 
 class Profile(BaseModel):

@@ -41,7 +41,8 @@ from ..rules.actions import Action
 from ..rules.engine import Game, active_side, score
 from ..rules.state import GameState
 from .operational import OperationalAI
-from .profile import load_profile, scaled_settings
+from .portfolio import scaled_settings
+from .profile import load_profile
 
 if TYPE_CHECKING:
     from ..rules.context import Context
