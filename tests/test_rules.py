@@ -22,6 +22,8 @@ from game.rules.movement import make_board
 from game.rules.state import DESTROYED, WITHDRAWN, GameState
 from worlds import (
     CORRIDOR_7,
+    DAYS,
+    START,
     act,
     combat_table,
     day,
@@ -707,6 +709,81 @@ def test_a_unit_destroyed_by_famine_is_destroyed_once(tmp_path):
     assert g.state.units["cn"].status == DESTROYED
     assert losses(g, "china") == {"famine": 10000}
     assert [e.text for e in g.state.log if e.kind == "unit"] == ["CN is destroyed (famine)"]
+
+
+def sick_share(per_day: float, days: int = DAYS) -> float:
+    """What rules.sickness says a unit loses over a turn at a daily rate (compounded)."""
+    return 1 - (1 - per_day) ** days
+
+
+def sickness_world(tmp_path, *, sickness, regions=(), events=(), name="sick", hills_type="inf"):
+    places = [place("jbase", 0, 1, owner="japan", supply_source=True),
+              place("cbase", 4, 2, owner="china", supply_source=True)]
+    units = [unit("jp_plain", "japan", 1, 1), unit("jp_hills", "japan", 2, 0, type=hills_type),
+             unit("jp_cut", "japan", 9, 0), unit("cn", "china", 4, 1)]
+    # jp_cut stands beyond the mountains, more than the supply reach from its depot
+    rows = [".." + "h" + "mmmmmm" + ".", ".........m", ".........m"]
+    return world(tmp_path, name=name, cols=10, rows=3, terrain_rows=rows, places=places, units=units,
+                 regions=regions, events=events, loss_causes=["disease"], rules_overrides={"sickness": sickness})
+
+
+def test_sickness_books_the_sick_by_season_terrain_and_supply(tmp_path):
+    month = START.month
+    sickness = [{"side": "japan", "rate_per_day": 0.004, "months": {month: 2.0, month % 12 + 1: 0.5},
+                 "terrain": {"hills": 3.0}, "out_of_supply": 1.5}]
+    ctx = sickness_world(tmp_path, sickness=sickness)
+    g = new_game(ctx)
+    units = g.state.units
+    assert units["jp_plain"].supplied and units["jp_hills"].supplied and not units["jp_cut"].supplied
+    end_phase(g)
+    assert units["jp_plain"].strength == 10000  # nothing before the end of the turn
+    end_phase(g)
+    plain, hills, cut = (loss_of(10000, sick_share(0.004 * 2.0 * f)) for f in (1.0, 3.0, 1.5))
+    assert (10000 - units["jp_plain"].strength, 10000 - units["jp_hills"].strength,
+            10000 - units["jp_cut"].strength) == (plain, hills, cut)
+    assert hills > cut > plain > 0
+    assert losses(g, "japan") == {"disease": plain + hills + cut}
+    assert losses(g, "china") == {}  # a side with no sickness entry has no sick
+    assert g.state.units["cn"].strength == 10000
+
+
+def test_sickness_strikes_only_the_unit_types_it_lists(tmp_path):
+    sickness = [{"side": "japan", "unit_types": ["slow"], "rate_per_day": 0.004}]
+    g = new_game(sickness_world(tmp_path, sickness=sickness, hills_type="slow"))  # the one unit of the type
+    end_turn(g)
+    assert 10000 - g.state.units["jp_hills"].strength == loss_of(10000, sick_share(0.004))
+    assert g.state.units["jp_plain"].strength == g.state.units["jp_cut"].strength == 10000
+
+
+def test_sickness_follows_the_month_the_turn_starts_in(tmp_path):
+    month = START.month
+    ctx = sickness_world(tmp_path, sickness=[{"side": "japan", "rate_per_day": 0.004, "months": {month: 0.0}}],
+                         name="sick_months")
+    g = new_game(ctx)
+    unit_ = g.state.units["jp_plain"]
+    seen = []
+    while not g.over:
+        before, date = unit_.strength, g.state.date
+        end_turn(g)
+        seen.append((date.month, before - unit_.strength))
+    assert all(lost == 0 for m, lost in seen if m == month)  # the month's factor is zero
+    assert any(lost > 0 for m, lost in seen if m != month)   # other months: the plain rate
+
+
+def test_sickness_is_raised_in_an_active_region_of_a_kind_and_stops_with_it(tmp_path):
+    swamp = {"id": "swamp", "name": "Swamp", "kind": "marsh", "hexes": [[1, 1]], "effects": {"japan": {}}}
+    drained = {"id": "drained", "name": "Drained", "date": day(2),
+               "effects": [{"type": "region", "region": "swamp", "active": False}]}
+    sickness = [{"side": "japan", "rate_per_day": 0.004, "region_kinds": {"marsh": 4.0}}]
+    g = new_game(sickness_world(tmp_path, sickness=sickness, regions=[swamp], events=[drained]))
+    units = g.state.units
+    end_turn(g)
+    first = 10000 - units["jp_plain"].strength
+    assert first == loss_of(10000, sick_share(0.016))  # in the swamp
+    assert 10000 - units["jp_hills"].strength == loss_of(10000, sick_share(0.004))  # outside it
+    end_turn(g)  # the event switches the region off at the start of turn 2
+    assert g.state.regions_active["swamp"] is False
+    assert (10000 - first) - units["jp_plain"].strength == loss_of(10000 - first, sick_share(0.004))
 
 
 # =============================================================================================

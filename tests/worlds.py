@@ -220,7 +220,8 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
                   control: Iterable[dict] = (), default_control: str | None = None,
                   combat: dict | None = None, rules_overrides: dict | None = None,
                   meta_overrides: dict | None = None, victory: dict | None = None,
-                  supply: dict | None = None, ai: dict | None = None) -> dict[str, Any]:
+                  supply: dict | None = None, ai: dict | None = None,
+                  loss_causes: Iterable[str] = ()) -> dict[str, Any]:
     meta = {
         "id": "test_world", "title": "Test world", "start_date": START.isoformat(), "days_per_turn": DAYS,
         "turns": 4,
@@ -282,13 +283,14 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
     doc: dict[str, Any] = {"format": 1, "meta": meta, "map": mp, "rules": rules, "units": [dict(u) for u in units],
                            "victory": vic}
     regions = [dict(x) for x in regions]
-    if regions:  # the kinds and loss causes the regions use, declared as a scenario must
+    if regions:  # the kinds the regions use, declared as a scenario must
         doc["region_kinds"] = [{"id": k, "name": k.replace("_", " ").capitalize()}
                                for k in dict.fromkeys(r["kind"] for r in regions)]
-        causes = dict.fromkeys(r["loss_cause"] for r in regions if r.get("loss_cause"))
-        causes = [c for c in causes if c not in ENGINE_LOSS_CAUSES]
-        if causes:
-            doc["loss_causes"] = [{"id": c, "name": c.capitalize()} for c in causes]
+    # the loss causes the regions use (and any others asked for), declared as a scenario must
+    causes = dict.fromkeys([r["loss_cause"] for r in regions if r.get("loss_cause")] + list(loss_causes))
+    causes = [c for c in causes if c not in ENGINE_LOSS_CAUSES]
+    if causes:
+        doc["loss_causes"] = [{"id": c, "name": c.capitalize()} for c in causes]
     for key, value in (("reinforcements", reinforcements), ("withdrawals", withdrawals), ("regions", regions),
                        ("air_bases", air_bases), ("tracks", tracks), ("events", events)):
         value = [dict(x) for x in value]
@@ -311,7 +313,8 @@ def world(tmp_path: Path, *, cols: int, rows: int, name: str = "world", **kwargs
     ``reinforcements``, ``withdrawals``, ``tracks``, ``control`` (control areas),
     ``default_control``, ``combat`` (a combat table, see :func:`forced` and :func:`combat_table`),
     ``rules_overrides`` (top-level rules keys; dicts are merged one level deep),
-    ``meta_overrides``, ``victory`` (merged into a default), ``supply`` (the top-level section).
+    ``meta_overrides``, ``victory`` (merged into a default), ``supply`` (the top-level section),
+    ``loss_causes`` (ids of ledger columns to declare beyond those the regions use).
     """
     projection = projection_for(cols, rows)
     hm = HexMap.from_projection(projection)

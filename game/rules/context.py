@@ -41,6 +41,20 @@ class AirBaseInfo:
     approach: np.ndarray | None = None  # (n,) bool: where an enemy unit lets the owner evacuate it
 
 
+@dataclass(frozen=True)
+class SicknessInfo:
+    """One of ``rules.sickness``, compiled: the terrain factors as a factor per hex."""
+
+    side: SideIndex
+    unit_types: frozenset[str]  # the types it strikes (empty: all)
+    rate_per_day: float
+    terrain: np.ndarray  # (n,) float: the terrain factor of each hex
+    months: dict[int, float]
+    out_of_supply: float
+    region_kinds: dict[str, float]
+    cause: str
+
+
 class Context:
     """Everything about a scenario the rules need, compiled for speed."""
 
@@ -139,6 +153,11 @@ class Context:
         self.region_kinds = {r.kind: scenario.region_kind(r.kind) for r in scenario.regions}
         self.region_cause = {r.id: scenario.region_loss_cause(r) for r in scenario.regions}
         self.region_mask = dict(smap.region_masks)
+        terrain_ids = [t.id for t in terrains]
+        self.sickness = [SicknessInfo(self.side_index[k.side], frozenset(k.unit_types), k.rate_per_day,
+                                      np.array([k.terrain.get(t, 1.0) for t in terrain_ids])[self.terrain],
+                                      dict(k.months), k.out_of_supply, dict(k.region_kinds), k.loss_cause)
+                         for k in rules.sickness]
         self.tracks = {t.id: t for t in scenario.tracks}
         self.events = {e.id: e for e in scenario.events}
         self.history = list(scenario.history)

@@ -6,8 +6,9 @@ A turn (``meta.days_per_turn`` days, real dates):
 2. **supply** traced for every side (:mod:`game.rules.supply`); units count turns out of supply;
 3. each side's **operations** phase in ``meta.move_order``: moves, strategic rail moves,
    attacks, entrenching, until the side ends its phase;
-4. **attrition and recovery**: the supply ladder's losses, region effects (attrition, desertion and
-   disarmament where the scenario's regions say so), replacements, rail repair;
+4. **attrition and recovery**: sickness (``rules.sickness``), region effects (attrition, desertion
+   and disarmament where the scenario's regions say so), the supply ladder's losses,
+   replacements, rail repair;
 5. **victory check**: the corridor traced and dated; the campaign ends after the last turn with a
    verdict (sudden death ends it at once).
 """
@@ -89,10 +90,38 @@ def _supply_phase(ctx: Context, state: GameState) -> None:
             u.out_of_supply = 0 if u.supplied else u.out_of_supply + 1
 
 
+def sickness_rates(ctx: Context, state: GameState) -> list[tuple[int, frozenset[str], str, np.ndarray, np.ndarray]]:
+    """``rules.sickness`` this turn: (side, unit types struck (empty: all), ledger column, share
+    of a unit's men falling sick over the turn in each hex when supplied, the same out of
+    supply), one per entry."""
+    days = ctx.days_per_turn
+    found = []
+    for k in ctx.sickness:
+        per_day = k.rate_per_day * k.months.get(state.date.month, 1.0) * k.terrain
+        for rid, active in state.regions_active.items():
+            factor = k.region_kinds.get(ctx.regions[rid].kind)
+            if active and factor is not None:
+                per_day = np.where(ctx.region_mask[rid], per_day * factor, per_day)
+
+        def over_turn(daily: np.ndarray) -> np.ndarray:
+            return 1.0 - (1.0 - np.minimum(daily, 1.0)) ** days
+
+        found.append((k.side, k.unit_types, k.cause, over_turn(per_day), over_turn(per_day * k.out_of_supply)))
+    return found
+
+
 def _attrition(ctx: Context, state: GameState) -> None:
     rate = ctx.rules.replacement_rate
+    sickness = sickness_rates(ctx, state)
     for u in list(state.units.values()):
         if not u.on_map:
+            continue
+        for side_index, types, cause, supplied, unsupplied in sickness:
+            if side_index == u.side and u.status == ACTIVE and (not types or u.type in types):
+                share = float((supplied if u.supplied else unsupplied)[u.hex])
+                if share > 0:
+                    lose(ctx, state, u, loss_of(u.strength, share), cause)
+        if u.status != ACTIVE:
             continue
         side = ctx.sides[u.side]
         forage = True

@@ -383,6 +383,32 @@ class Quality(Strict):
     max: float = Field(1.5, gt=0, le=5)
 
 
+Month = Annotated[int, Field(ge=1, le=12, description="a month, 1 (January) to 12 (December)")]
+Factor = Annotated[float, Field(ge=0, le=100)]
+
+
+class Sickness(Strict):
+    """Men of one side falling sick: every turn, in every unit of the side on the map (of the
+    listed `unit_types`, if any), a share of its men goes to the ledger's `loss_cause` column. The share a day is `rate_per_day` times the
+    factor of the month the turn starts in, of the terrain of the unit's hex, of being out of
+    supply, and of each kind of active region the hex lies in (a factor left out is 1); over a
+    turn of d days it compounds: 1 - (1 - rate)^d. Sick men leave the unit; the scenario's
+    replacements bring men back as they do for any loss."""
+
+    side: Id
+    unit_types: list[Id] = Field([], description="the unit types it strikes (default: every type of the side)")
+    rate_per_day: float = Field(ge=0, le=0.05, description="share of a unit's men falling sick a day, before "
+                                "the factors")
+    months: dict[Month, Factor] = Field({}, description="factor by month (1-12): the season")
+    terrain: dict[Id, Factor] = Field({}, description="factor by terrain id of the unit's hex")
+    out_of_supply: Factor = Field(1.0, description="factor while the unit is out of supply")
+    region_kinds: dict[Id, Factor] = Field({}, description="factor while the unit stands in an active region of "
+                                           "this kind (e.g. a famine)")
+    loss_cause: Id = Field("disease", description="the ledger column the sick are booked in: one of loss_causes "
+                           "or the rules' own")
+    source: str | None = None
+
+
 class Rules(Strict):
     movement_classes: list[Id] = Field(min_length=1)
     terrain: list[Terrain] = Field(min_length=1)
@@ -401,6 +427,7 @@ class Rules(Strict):
     entrench_max: int = Field(2, ge=0, le=5)
     disrupted_movement: Fraction = Field(0.5, description="share of its movement points a disrupted (routed) unit "
                                          "keeps for a phase")
+    sickness: list[Sickness] = Field([], description="men falling sick, per side (see Sickness); none by default")
 
 
 # ---------------------------------------------------------------------------------------------

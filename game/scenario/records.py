@@ -103,8 +103,9 @@ def _dump(value: Any, mode: str, by_alias: bool) -> Any:
     if isinstance(value, (list, tuple)):
         out = [_dump(v, mode, by_alias) for v in value]
         return out if mode == "json" or isinstance(value, list) else tuple(out)
-    if isinstance(value, dict):
-        return {k: _dump(v, mode, by_alias) for k, v in value.items()}
+    if isinstance(value, dict):  # JSON keys are text (as pydantic dumps e.g. months' numbers)
+        return {(str(k) if mode == "json" and not isinstance(k, str) else k): _dump(v, mode, by_alias)
+                for k, v in value.items()}
     if mode == "json" and isinstance(value, dt.date):
         return value.isoformat()
     return value

@@ -365,6 +365,18 @@ class Checker:
         for k, h in self.each("history"):
             for j, c in enumerate(h.causes):
                 self.ref(c, causes, "loss cause", ("history", k, "causes", j))
+        rules: model.Rules | None = self.s.get("rules")
+        terrain = [t.id for t in rules.terrain] if rules is not None else None
+        for k, sick in enumerate(rules.sickness if rules is not None else []):
+            base = ("rules", "sickness", k)
+            self.ref(sick.side, self.sides, "side", base + ("side",))
+            for j, t in enumerate(sick.unit_types):
+                self.ref(t, [u.id for u in rules.unit_types], "unit type", base + ("unit_types", j))
+            self.ref(sick.loss_cause, causes, "loss cause", base + ("loss_cause",))
+            for t in sick.terrain:
+                self.ref(t, terrain, "terrain", base + ("terrain", t))
+            for kind in sick.region_kinds:
+                self.ref(kind, kinds, "region kind", base + ("region_kinds", kind))
 
     def check_events(self) -> None:
         self.unique(((e.id, ("events", k, "id")) for k, e in self.each("events")), "event")
