@@ -389,11 +389,11 @@ Factor = Annotated[float, Field(ge=0, le=100)]
 
 class Sickness(Strict):
     """Men of one side falling sick: every turn, in every unit of the side on the map (of the
-    listed `unit_types`, if any), a share of its men goes to the ledger's `loss_cause` column. The share a day is `rate_per_day` times the
-    factor of the month the turn starts in, of the terrain of the unit's hex, of being out of
-    supply, and of each kind of active region the hex lies in (a factor left out is 1); over a
-    turn of d days it compounds: 1 - (1 - rate)^d. Sick men leave the unit; the scenario's
-    replacements bring men back as they do for any loss."""
+    listed `unit_types`, if any), a share of its men goes to the ledger's `loss_cause` column.
+    The share a day is `rate_per_day` times the factor of the month the turn starts in, of the
+    terrain of the unit's hex, of being out of supply, and of each kind of active region the hex
+    lies in (a factor left out is 1); over a turn of d days it compounds: 1 - (1 - rate)^d. Sick
+    men leave the unit; the scenario's replacements bring men back as they do for any loss."""
 
     side: Id
     unit_types: list[Id] = Field([], description="the unit types it strikes (default: every type of the side)")

@@ -366,12 +366,15 @@ class Checker:
             for j, c in enumerate(h.causes):
                 self.ref(c, causes, "loss cause", ("history", k, "causes", j))
         rules: model.Rules | None = self.s.get("rules")
-        terrain = [t.id for t in rules.terrain] if rules is not None else None
-        for k, sick in enumerate(rules.sickness if rules is not None else []):
+        if rules is None:
+            return
+        terrain = [t.id for t in rules.terrain]
+        types = [u.id for u in rules.unit_types]
+        for k, sick in enumerate(rules.sickness):
             base = ("rules", "sickness", k)
             self.ref(sick.side, self.sides, "side", base + ("side",))
             for j, t in enumerate(sick.unit_types):
-                self.ref(t, [u.id for u in rules.unit_types], "unit type", base + ("unit_types", j))
+                self.ref(t, types, "unit type", base + ("unit_types", j))
             self.ref(sick.loss_cause, causes, "loss cause", base + ("loss_cause",))
             for t in sick.terrain:
                 self.ref(t, terrain, "terrain", base + ("terrain", t))
