@@ -221,7 +221,7 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
                   combat: dict | None = None, rules_overrides: dict | None = None,
                   meta_overrides: dict | None = None, victory: dict | None = None,
                   supply: dict | None = None, ai: dict | None = None,
-                  loss_causes: Iterable[str] = ()) -> dict[str, Any]:
+                  loss_causes: Iterable[str] = (), doctrine: Iterable[dict] = ()) -> dict[str, Any]:
     meta = {
         "id": "test_world", "title": "Test world", "start_date": START.isoformat(), "days_per_turn": DAYS,
         "turns": 4,
@@ -292,7 +292,7 @@ def scenario_dict(*, cols: int, rows: int, hm: HexMap, projection: Projection,
     if causes:
         doc["loss_causes"] = [{"id": c, "name": c.capitalize()} for c in causes]
     for key, value in (("reinforcements", reinforcements), ("withdrawals", withdrawals), ("regions", regions),
-                       ("air_bases", air_bases), ("tracks", tracks), ("events", events)):
+                       ("air_bases", air_bases), ("tracks", tracks), ("events", events), ("doctrine", doctrine)):
         value = [dict(x) for x in value]
         if value:
             doc[key] = value
@@ -314,7 +314,7 @@ def world(tmp_path: Path, *, cols: int, rows: int, name: str = "world", **kwargs
     ``default_control``, ``combat`` (a combat table, see :func:`forced` and :func:`combat_table`),
     ``rules_overrides`` (top-level rules keys; dicts are merged one level deep),
     ``meta_overrides``, ``victory`` (merged into a default), ``supply`` (the top-level section),
-    ``loss_causes`` (ids of ledger columns to declare beyond those the regions use).
+    ``loss_causes`` (ids of ledger columns to declare beyond those the regions use), ``doctrine``.
     """
     projection = projection_for(cols, rows)
     hm = HexMap.from_projection(projection)

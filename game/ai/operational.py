@@ -53,6 +53,7 @@ from ..rules.engine import (
     corridor_route,
     eligible_attacker,
     evacuable,
+    may_attack,
     puppets_only,
     trace,
 )
@@ -598,10 +599,15 @@ class _PhaseView:
         minimum = p.min_odds if self.offensive else p.counter_odds
         floor = ctx.rules.combat.min_odds_to_attack
         best, best_value = None, 0.0
+        bound = any(ctx.doctrine)
         for t in targets:
             sources = [h for h in ctx.nb_list[t] if h in by_hex]
-            attackers = [u for h in sources for u in by_hex[h]]
-            if puppets_only(attackers):
+            if bound:  # only the units the standing orders let attack this hex join (the rules' own test)
+                sources = [h for h in sources if any(may_attack(ctx, state, u, t) for u in by_hex[h])]
+                attackers = [u for h in sources for u in by_hex[h] if may_attack(ctx, state, u, t)]
+            else:
+                attackers = [u for h in sources for u in by_hex[h]]
+            if not attackers or puppets_only(attackers):
                 continue
             a = assess(ctx, state, board, t, attackers)
             defenders = state.units_at(t)

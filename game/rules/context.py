@@ -159,6 +159,10 @@ class Context:
                                       dict(k.months), k.out_of_supply, dict(k.region_kinds), k.loss_cause)
                          for k in rules.sickness]
         self.tracks = {t.id: t for t in scenario.tracks}
+        # standing orders per side index, and the hexes of each order's hold places
+        self.doctrine: list[tuple] = [tuple(o for o in scenario.doctrine if self.side_index[o.side] == s)
+                                      for s in range(len(self.sides))]
+        self.doctrine_hold = {o.id: frozenset(self.place_hex[p] for p in o.hold) for o in scenario.doctrine}
         self.events = {e.id: e for e in scenario.events}
         self.history = list(scenario.history)
         v = scenario.victory

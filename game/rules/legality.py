@@ -16,6 +16,7 @@ from ..names import HexIndex, SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess
 from .context import Context
+from .doctrine import forbidden, may_attack, why_not_attack
 from .movement import Board, board_for, enemy_mask, rail_reach, reach, unit_moves
 from .state import GameState, Unit
 
@@ -145,15 +146,19 @@ def attack_options(ctx: Context, state: GameState, board: Board,
     enemy = enemy_mask(board, side, "occupied")
     targets = sorted({int(j) for h in by_hex for j in nb[h] if j >= 0 and enemy[j]})
     minimum = ctx.rules.combat.min_odds_to_attack
+    bound = any(ctx.doctrine)
     for t in targets:
-        sources = sorted(int(j) for j in nb[t] if j in by_hex)
+        here = by_hex
+        if bound:  # the units the standing orders let attack this hex
+            here = {h: kept for h, us in by_hex.items() if (kept := [u for u in us if may_attack(ctx, state, u, t)])}
+        sources = sorted(int(j) for j in nb[t] if j in here)
         groups = []
         for k in range(1, len(sources) + 1):
             for combo in combinations(sources, k):
-                if puppets_only([u for h in combo for u in by_hex[h]]):
+                if puppets_only([u for h in combo for u in here[h]]):
                     continue
                 if minimum > 0:
-                    a = assess(ctx, state, board, t, [u for h in combo for u in by_hex[h]])
+                    a = assess(ctx, state, board, t, [u for h in combo for u in here[h]])
                     if a.raw_odds < minimum:
                         continue
                 groups.append(combo)
@@ -208,6 +213,9 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
             return _why_not_move(ctx, state, u, board, j)
         if j in rail_reach(ctx, state, u, board):
             return None
+        orders = forbidden(ctx, state, u)
+        if orders.move is not None or orders.enters(j):
+            return orders.move or orders.keep_out_why
         return (f"{u.name} cannot go to {ctx.hex_name(j)} by rail: a strategic rail move needs a unit that has not "
                 f"acted this phase, on own-held intact rail, away from the enemy, within {ctx.strategic_hexes} hexes")
     if isinstance(action, Attack):
@@ -226,8 +234,12 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
             i = ctx.hm.index(*h)
             if ctx.hm.direction_between(i, t) < 0:
                 return f"{ctx.hex_name(i)} is not next to {ctx.hex_name(t)}"
-            if not [u for u in state.units_at(i) if u.side == side and eligible_attacker(ctx, u)]:
+            able = [u for u in state.units_at(i) if u.side == side and eligible_attacker(ctx, u)]
+            if not able:
                 return f"no unit at {ctx.hex_name(i)} can attack (none there, or all have attacked or are disrupted)"
+            reason = why_not_attack(ctx, state, able, t)
+            if reason is not None:
+                return reason
         if len(set(action.from_hexes)) != len(action.from_hexes):
             return "an attacking hex is listed twice"
         if puppets_only(attackers(ctx, state, action, side)):
@@ -243,6 +255,11 @@ def check(ctx: Context, state: GameState, action: Action, board: Board | None = 
 
 def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: HexIndex) -> str:
     where = ctx.hex_name(j)
+    orders = forbidden(ctx, state, u)
+    if orders.move is not None:
+        return orders.move
+    if orders.enters(j):
+        return orders.keep_out_why
     if u.attacked:
         return f"{u.name} has attacked this phase and cannot move"
     if u.mp <= 0:
@@ -261,10 +278,13 @@ def _why_not_move(ctx: Context, state: GameState, u: Unit, board: Board, j: HexI
 
 
 def attackers(ctx: Context, state: GameState, action: Attack, side: SideIndex) -> list[Unit]:
-    """The units an attack commits: every eligible unit of the side in each attacking hex."""
+    """The units an attack commits: every eligible unit of the side in each attacking hex (that
+    the standing orders let attack the target)."""
     out = []
+    t = ctx.hm.index(*action.target)
     for h in action.from_hexes:
-        out += [u for u in state.units_at(ctx.hm.index(*h)) if u.side == side and eligible_attacker(ctx, u)]
+        out += [u for u in state.units_at(ctx.hm.index(*h))
+                if u.side == side and eligible_attacker(ctx, u) and may_attack(ctx, state, u, t)]
     return out
 
 

@@ -30,6 +30,7 @@ import numpy as np
 from ..names import HexIndex, SideIndex
 from .actions import Move
 from .context import Context
+from .doctrine import forbidden
 from .state import ACTIVE, GameState, Unit
 
 INF = np.inf
@@ -306,10 +307,16 @@ def reach(ctx: Context, state: GameState, unit: Unit, board: Board, *,
     """
     if not _may_move(unit):
         return {}
+    orders = forbidden(ctx, state, unit)
+    if orders.move is not None:
+        return {}
     found = _search(ctx, state, unit, board)[1]
-    if through:
+    if through:  # every hex passed (the paths' previous hexes), those it may not stop in too
         return found
     full = full_hexes(ctx, board, unit.side)
+    banned = orders.keep_out
+    if banned is not None:
+        return {j: v for j, v in found.items() if j not in full and not banned[j]}
     if not full or full.isdisjoint(found):
         return found
     return {j: v for j, v in found.items() if j not in full}
@@ -334,6 +341,9 @@ def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list
     filter, not a sort and new actions."""
     if not _may_move(unit):
         return []
+    orders = forbidden(ctx, state, unit)
+    if orders.move is not None:
+        return []
     key, found = _search(ctx, state, unit, board)
     off = ctx.offsets
 
@@ -342,6 +352,9 @@ def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list
 
     ordered = ctx.caches.cache("move.actions", 4096).get((key, unit.id), make)
     full = full_hexes(ctx, board, unit.side)
+    banned = orders.keep_out
+    if banned is not None:
+        return [m for j, m in ordered if j not in full and not banned[j]]
     if not full or full.isdisjoint(found):
         return [m for _, m in ordered]
     return [m for j, m in ordered if j not in full]
@@ -403,10 +416,14 @@ def rail_reach(ctx: Context, state: GameState, unit: Unit, board: Board) -> dict
             or not np.isfinite(ctx.rail_cost[ctx.class_index[ctx.unit_types[unit.type].movement_class]])
             or not (state.rail[unit.hex] == 1).any()):
         return {}
+    orders = forbidden(ctx, state, unit)
+    if orders.move is not None:
+        return {}
     key = ("rail", _inputs_key(ctx, state, unit.side, board), unit.hex)
     best = ctx.caches.cache("move.rail", 1024).get(key, lambda: _rail_search(ctx, state, unit, board))
     full = full_hexes(ctx, board, unit.side)
-    return {j: prev for j, (_, prev) in best.items() if j not in full}
+    banned = orders.keep_out
+    return {j: prev for j, (_, prev) in best.items() if j not in full and (banned is None or not banned[j])}
 
 
 def _rail_search(ctx: Context, state: GameState, unit: Unit, board: Board) -> Mapping[int, tuple[float, int]]:

@@ -17,6 +17,7 @@ from ..names import HexIndex, SideIndex
 from .actions import Attack, Move, RailMove
 from .combat import assess, loss_of
 from .context import Context
+from .doctrine import forbidden
 from .ledger import log, log_region, lose, track_add
 from .legality import active_side, attackers
 from .movement import Board, board_for, enemy_mask, make_board, path_to, reach
@@ -117,7 +118,8 @@ def do_attack(ctx: Context, state: GameState, action: Attack) -> None:
                                loss_of(u.strength, combat.hold_loss_per_hex * (r.attacker_retreat - moved)), "combat")
     if not state.units_at(target) and not r.attacker_retreat:
         movers = [u for u in committed if u.status == ACTIVE and np.isfinite(
-            ctx.enter_cost[ctx.class_index[ctx.unit_types[u.type].movement_class], target])]
+            ctx.enter_cost[ctx.class_index[ctx.unit_types[u.type].movement_class], target])
+            and _may_advance(ctx, state, u, target)]
         if movers:
             best = max(movers, key=lambda x: (x.strength, x.id))
             best.hex = target
@@ -127,6 +129,12 @@ def do_attack(ctx: Context, state: GameState, action: Attack) -> None:
             f"(rolled {roll + 1}): {r.description or rid}; losses {lost_a:,} attacking, {lost_d:,} defending"
             + (". " + "; ".join(notes) if notes else ""))
     log(ctx, state, "combat", text)
+
+
+def _may_advance(ctx: Context, state: GameState, u: Unit, target: int) -> bool:
+    """Whether the standing orders let `u` advance into `target` (an advance is a move)."""
+    orders = forbidden(ctx, state, u)
+    return orders.move is None and not orders.enters(target)
 
 
 def _retreat(ctx: Context, state: GameState, u: Unit, hexes: int, away_from: list[int]) -> int:

@@ -782,6 +782,41 @@ class AIPlan(Strict):
 
 
 # ---------------------------------------------------------------------------------------------
+# doctrine: command constraints, rules for every player
+
+class Order(Strict):
+    """A standing order: what the units it names may not do while it is in force. It binds every
+    player of the side (the AI, the simple and random players, a human in the window): it is a
+    rule, checked with the other rules of legality.
+
+    It names its units by `units`, `formations` and `unit_types` (a unit must match every list
+    given; none given: every unit of the side). It is in force on the turns starting on or after
+    `start` and before `end`, once `after_event` has fired and until `until_event` has."""
+
+    id: Id
+    name: str = Field(max_length=200, description="what the order is, in the words a player reads")
+    side: Id
+    units: list[Id] = []
+    formations: list[str] = []
+    unit_types: list[Id] = []
+    start: dt.date | None = Field(None, description="in force from the turn starting on or after this date")
+    end: dt.date | None = Field(None, description="lifted from the turn starting on or after this date")
+    after_event: Id | None = Field(None, description="in force only once this event has fired")
+    until_event: Id | None = Field(None, description="lifted once this event has fired")
+    stand: bool = Field(False, description="the units may not move (ordinary or rail moves): a reserve held back")
+    no_attack: bool = Field(False, description="the units may not attack (an offensive that has not begun)")
+    hold: list[Id] = Field([], description="places: a unit standing on one may not leave it (hold to the last); "
+                           "a retreat still may")
+    keep_out: list[Id] = Field([], description="regions: while one is active the units may not move, rail, attack "
+                               "or advance into its hexes (the bounds of the operation)")
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _forbids_something(self) -> Order:
+        if not (self.stand or self.no_attack or self.hold or self.keep_out):
+            raise ValueError("an order forbids something: give stand, no_attack, hold or keep_out")
+        return self
+
 
 class Scenario(Strict, ScenarioMethods):
     format: Literal[1] = FORMAT_VERSION
@@ -799,6 +834,8 @@ class Scenario(Strict, ScenarioMethods):
     victory: Victory
     history: list[HistoryMark] = []
     ai: dict[Id, AIPlan] = Field({}, description="per side: the computer player's plan")
+    doctrine: list[Order] = Field([], description="standing orders: command constraints every player of a side "
+                                  "obeys (see Order)")
     region_kinds: list[RegionKind] = Field([], description="the kinds of region the scenario uses")
     loss_causes: list[LossCauseSpec] = Field([], description="the ledger's columns in order: the scenario's own "
                                              "causes, and the rules' own (combat, attrition, surrender, disarmed) "

@@ -130,6 +130,7 @@ class Checker:
         self.check_victory()
         self.check_history()
         self.check_ai()
+        self.check_doctrine()
         return self.map
 
     def check_meta(self) -> None:
@@ -545,6 +546,36 @@ class Checker:
                                     f"{did_you_mean(f, formations)}", "warning")
                 if axis.start and axis.end and axis.start > axis.end:
                     self.report(q + ("end",), "the axis ends before it starts")
+
+
+    def check_doctrine(self) -> None:
+        formations = {u.formation for u, _, _ in self.all_units() if u.formation}
+        unit_ids = [u.id for u, _, _ in self.all_units()]
+        rules: model.Rules | None = self.s.get("rules")
+        types = [t.id for t in rules.unit_types] if rules is not None else None
+        events, regions = self.raw_ids("events"), self.raw_ids("regions")
+        self.unique(((o.id, ("doctrine", k, "id")) for k, o in self.each("doctrine")), "order")
+        for k, o in self.each("doctrine"):
+            p = ("doctrine", k)
+            self.ref(o.side, self.sides, "side", p + ("side",))
+            for j, uid in enumerate(o.units):
+                self.ref(uid, unit_ids, "unit", p + ("units", j))
+            for j, t in enumerate(o.unit_types):
+                self.ref(t, types, "unit type", p + ("unit_types", j))
+            for j, f in enumerate(o.formations):
+                if f not in formations:
+                    self.report(p + ("formations", j), f"no unit belongs to formation '{f}'"
+                                f"{did_you_mean(f, formations)}")
+            for j, place in enumerate(o.hold):
+                self.ref(place, self.places, "place", p + ("hold", j))
+            for j, rid in enumerate(o.keep_out):
+                self.ref(rid, regions, "region", p + ("keep_out", j))
+            for key in ("after_event", "until_event"):
+                self.ref(getattr(o, key), events, "event", p + (key,))
+            for key in ("start", "end"):
+                self.in_campaign(getattr(o, key), p + (key,), f"order {key}", "warning")
+            if o.start and o.end and o.start >= o.end:
+                self.report(p + ("end",), "the order is lifted before it comes into force (end is not after start)")
 
 
 _TRIGGER = TypeAdapter(model.Trigger)
