@@ -31,11 +31,14 @@ def orders_world(tmp_path, orders, *, units=None, regions=(), events=(), places=
 
 def test_a_reserve_held_back_has_no_moves_until_its_order_is_lifted(tmp_path):
     order = {"id": "reserve", "name": "The reserve waits", "side": "japan", "formations": ["Reserve"],
-             "stand": True, "end": day(2)}
-    ctx = orders_world(tmp_path, [order])
+             "except_units": ["jp_res_free"], "stand": True, "end": day(2)}
+    units = [unit("jp", "japan", 1, 1), unit("jp_res", "japan", 0, 1, formation="Reserve"),
+             unit("jp_res_free", "japan", 0, 1, formation="Reserve"), unit("cn", "china", 4, 1)]
+    ctx = orders_world(tmp_path, [order], units=units)
     g = new_game(ctx)
     assert move_targets(ctx, g.state, "jp_res") == set()
     assert move_targets(ctx, g.state, "jp")  # a unit the order does not name moves as ever
+    assert move_targets(ctx, g.state, "jp_res_free")  # nor one it excepts
     why = check(ctx, g.state, Move("jp_res", (0, 1)))
     assert why == "JP_RES is held back by the order 'The reserve waits'"
     assert not [a for a in legal_actions(ctx, g.state) if isinstance(a, RailMove) and a.unit == "jp_res"]

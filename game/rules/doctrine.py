@@ -50,7 +50,7 @@ def in_force(ctx: Context, state: GameState, order) -> bool:
 
 
 def _names(order, u: Unit) -> bool:
-    return ((not order.units or u.id in order.units)
+    return (u.id not in order.except_units and (not order.units or u.id in order.units)
             and (not order.formations or u.formation in order.formations)
             and (not order.unit_types or u.type in order.unit_types))
 

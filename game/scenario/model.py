@@ -790,7 +790,7 @@ class Order(Strict):
     rule, checked with the other rules of legality.
 
     It names its units by `units`, `formations` and `unit_types` (a unit must match every list
-    given; none given: every unit of the side). It is in force on the turns starting on or after
+    given; none given: every unit of the side), less its `except_units`. It is in force on the turns starting on or after
     `start` and before `end`, once `after_event` has fired and until `until_event` has."""
 
     id: Id
@@ -799,6 +799,7 @@ class Order(Strict):
     units: list[Id] = []
     formations: list[str] = []
     unit_types: list[Id] = []
+    except_units: list[Id] = Field([], description="units it does not bind, though the lists above name them")
     start: dt.date | None = Field(None, description="in force from the turn starting on or after this date")
     end: dt.date | None = Field(None, description="lifted from the turn starting on or after this date")
     after_event: Id | None = Field(None, description="in force only once this event has fired")

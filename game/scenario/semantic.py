@@ -558,8 +558,9 @@ class Checker:
         for k, o in self.each("doctrine"):
             p = ("doctrine", k)
             self.ref(o.side, self.sides, "side", p + ("side",))
-            for j, uid in enumerate(o.units):
-                self.ref(uid, unit_ids, "unit", p + ("units", j))
+            for key in ("units", "except_units"):
+                for j, uid in enumerate(getattr(o, key)):
+                    self.ref(uid, unit_ids, "unit", p + (key, j))
             for j, t in enumerate(o.unit_types):
                 self.ref(t, types, "unit type", p + ("unit_types", j))
             for j, f in enumerate(o.formations):
