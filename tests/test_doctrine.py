@@ -139,3 +139,19 @@ def test_every_player_obeys_the_orders_at_every_step(tmp_path, player):
             jp = g.state.units["jp"]
             assert g.state.units["jp_res"].hex == start_res or g.state.units["jp_res"].status != ACTIVE
             assert jp.status != ACTIVE or jp.hex < 0 or not ctx.region_mask["beyond"][jp.hex]
+
+
+def test_the_unit_panel_shows_the_orders_that_bind_a_unit(tmp_path):
+    from game.rules.doctrine import binding
+    from game.ui.panels import unit_lines
+
+    order = {"id": "reserve", "name": "The reserve waits", "side": "japan", "units": ["jp_res"], "stand": True,
+             "no_attack": True, "end": day(2)}
+    ctx = orders_world(tmp_path, [order], name="panel")
+    g = new_game(ctx)
+    assert binding(ctx, g.state, g.state.units["jp_res"]) == ["The reserve waits: no moves; no attacks"]
+    assert binding(ctx, g.state, g.state.units["jp"]) == []
+    lines = [text for text, _ in unit_lines(ctx, g.state, g.state.units["jp_res"])]
+    assert "orders: The reserve waits: no moves; no attacks" in lines
+    end_turn(g)  # lifted: the panel says nothing more
+    assert not [t for t, _ in unit_lines(ctx, g.state, g.state.units["jp_res"]) if t.startswith("orders")]

@@ -86,6 +86,22 @@ def forbidden(ctx: Context, state: GameState, u: Unit) -> Forbidden:
     return Forbidden(move, attack, mask, why)
 
 
+def binding(ctx: Context, state: GameState, u: Unit) -> list[str]:
+    """The orders in force that bind `u` now, each as 'its name: what it forbids' (for a panel)."""
+    out = []
+    for o in _orders_now(ctx, state, u.side):
+        if not _names(o, u):
+            continue
+        what = [w for w, on in (("no moves", o.stand), ("no attacks", o.no_attack),
+                                ("hold " + ", ".join(ctx.places[p].name for p in o.hold), bool(o.hold)),
+                                ("keep out of " + ", ".join(ctx.regions[r].name for r in o.keep_out
+                                                            if state.regions_active.get(r)),
+                                 any(state.regions_active.get(r) for r in o.keep_out))) if on]
+        if what:
+            out.append(f"{o.name}: {'; '.join(what)}")
+    return out
+
+
 def may_attack(ctx: Context, state: GameState, u: Unit, target: int) -> bool:
     """Whether the orders let `u` join an attack on `target` (the rules' other conditions apart)."""
     f = forbidden(ctx, state, u)
@@ -104,4 +120,4 @@ def why_not_attack(ctx: Context, state: GameState, units: Sequence[Unit], target
     return reasons[0] if reasons else None
 
 
-__all__ = ["FREE", "Forbidden", "forbidden", "in_force", "may_attack", "why_not_attack"]
+__all__ = ["FREE", "Forbidden", "binding", "forbidden", "in_force", "may_attack", "why_not_attack"]

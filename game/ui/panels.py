@@ -23,6 +23,7 @@ import pygame
 from ..rules.actions import Attack
 from ..rules.combat import Assessment
 from ..rules.context import Context
+from ..rules.doctrine import binding
 from ..rules.engine import Game
 from ..rules.movement import movement_allowance
 from ..rules.state import GameState, LogEntry, Unit
@@ -302,6 +303,7 @@ def unit_lines(ctx: Context, state: GameState, u: Unit) -> list[tuple[str, tuple
         status.append(("puppet", DIM))
     if status:
         out.append((", ".join(s for s, _ in status), status[0][1]))
+    out += [(f"orders: {text}", ACCENT) for text in binding(ctx, state, u)]
     return out
 
 
