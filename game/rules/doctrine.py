@@ -92,13 +92,17 @@ def binding(ctx: Context, state: GameState, u: Unit) -> list[str]:
     for o in _orders_now(ctx, state, u.side):
         if not _names(o, u):
             continue
+        zones = [ctx.regions[r].name for r in o.keep_out if state.regions_active.get(r)]
         what = [w for w, on in (("no moves", o.stand), ("no attacks", o.no_attack),
                                 ("hold " + ", ".join(ctx.places[p].name for p in o.hold), bool(o.hold)),
-                                ("keep out of " + ", ".join(ctx.regions[r].name for r in o.keep_out
-                                                            if state.regions_active.get(r)),
-                                 any(state.regions_active.get(r) for r in o.keep_out))) if on]
-        if what:
-            out.append(f"{o.name}: {'; '.join(what)}")
+                                (f"keep out of {zones[0] if len(zones) == 1 else f'{len(zones)} regions'}",
+                                 bool(zones))) if on]
+        if not what:
+            continue
+        until = [f"until {o.end.isoformat()}"] if o.end is not None else []
+        if o.until_event is not None:
+            until.append(f"until '{ctx.events[o.until_event].name}'")
+        out.append(f"{o.name}: {'; '.join(what)}" + (f" ({', '.join(until)})" if until else ""))
     return out
 
 
