@@ -149,9 +149,10 @@ def test_the_unit_panel_shows_the_orders_that_bind_a_unit(tmp_path):
              "no_attack": True, "end": day(2)}
     ctx = orders_world(tmp_path, [order], name="panel")
     g = new_game(ctx)
-    assert binding(ctx, g.state, g.state.units["jp_res"]) == ["The reserve waits: no moves; no attacks (until 1944-04-24)"]
+    text = "The reserve waits: no moves; no attacks (until 1944-04-24)"
+    assert binding(ctx, g.state, g.state.units["jp_res"]) == [text]
     assert binding(ctx, g.state, g.state.units["jp"]) == []
     lines = [text for text, _ in unit_lines(ctx, g.state, g.state.units["jp_res"])]
-    assert "orders: The reserve waits: no moves; no attacks (until 1944-04-24)" in lines
+    assert f"orders: {text}" in lines
     end_turn(g)  # lifted: the panel says nothing more
     assert not [t for t, _ in unit_lines(ctx, g.state, g.state.units["jp_res"]) if t.startswith("orders")]

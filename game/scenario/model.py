@@ -790,8 +790,9 @@ class Order(Strict):
     rule, checked with the other rules of legality.
 
     It names its units by `units`, `formations` and `unit_types` (a unit must match every list
-    given; none given: every unit of the side), less its `except_units`. It is in force on the turns starting on or after
-    `start` and before `end`, once `after_event` has fired and until `until_event` has."""
+    given; none given: every unit of the side), less its `except_units`. It is in force on the
+    turns starting on or after `start` and before `end`, once `after_event` has fired and until
+    `until_event` has."""
 
     id: Id
     name: str = Field(max_length=200, description="what the order is, in the words a player reads")
