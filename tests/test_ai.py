@@ -16,6 +16,7 @@ from game.rules.actions import Attack, EndPhase, Entrench, Evacuate, Move, RailM
 from game.rules.context import load_context
 from game.rules.engine import Game, preview
 from game.rules.players import play_game
+from game.rules.state import ACTIVE
 from worlds import HEX_KM, combat_table, forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -442,14 +443,16 @@ def test_a_single_unit_parked_astride_the_corridor_is_attacked_and_cleared(tmp_p
     assert not any(isinstance(a, Attack) for a in idle), idle
 
 
-def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path):
-    """The trick: a raider rides into the rear and takes a place of the plan left empty. The
-    offensive AI's idle units go back for it (retake_within) and attack the raider there."""
-    ctx = world(tmp_path, cols=10, rows=3, default_control="japan",
+@pytest.mark.parametrize("hold", [["depot", "front"], ["front"]])
+def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path, hold):
+    """The trick: a raider rides into the rear and takes a depot left empty. The offensive AI's
+    idle units go back for it (retake_within) and attack the raider there, whether the depot is
+    a place of the plan or not (a lost depot is retaken for its own sake)."""
+    ctx = world(tmp_path, name=f"raid{len(hold)}", cols=10, rows=3, default_control="japan",
                 places=[place("depot", 2, 1, owner="japan", supply_source=True),
                         place("front", 8, 1, owner="japan")],
                 units=[unit("jp", "japan", 6, 1), unit("cn", "china", 2, 1, strength=2000)],
-                ai={"japan": {"role": "offensive", "hold": ["depot", "front"], "axes": []}},
+                ai={"japan": {"role": "offensive", "hold": hold, "axes": []}},
                 combat=forced("dr"))
     game = Game.new(ctx, 0)
     game.state.owner["depot"] = ctx.side_index["china"]  # the raid took it last turn
@@ -458,6 +461,69 @@ def test_a_raid_that_takes_an_empty_depot_behind_the_front_is_answered(tmp_path)
     game, taken = _play_against_a_passive_china(ctx, turns=3, game=game)
     assert any(isinstance(a, Attack) and a.target == (2, 1) for a in taken), taken
     assert game.state.owner["depot"] == ctx.side_index["japan"] or game.state.units["cn"].hex != ctx.place_hex["depot"]
+
+
+# -- the scripted tricky human, over whole games --------------------------------------------------
+
+
+def _against_the_tricks(ctx, japan: str, tricks, seed: int = 0):
+    """A whole game: Japan's `japan` AI against the scripted tricky China (the default AI, with
+    the given tricks); the tricky player (for its record) and the game."""
+    from game.ai.tricky import TrickyPlayer
+
+    tricky = TrickyPlayer(make_player(ctx, "china", "default", seed + 1), tricks)
+    players = {"japan": make_player(ctx, "japan", japan, seed), "china": tricky}
+    game = Game.new(ctx, seed)
+    play_game(game, players)
+    return tricky, game
+
+
+def _longest_stay(record, trick: str) -> int:
+    """The most phases in a row a trick unit stood on what it went for."""
+    best = run = 0
+    for step in (s for s in record if s.trick == trick):
+        run = run + 1 if step.on_target else 0
+        best = max(best, run)
+    return best
+
+
+def test_the_tricky_player_parks_a_unit_on_the_route_and_raids_a_depot(tmp_path):
+    """Against a passive Japan (random, ending at once) the tricks get what they go for and keep
+    it: one unit stands on the corridor's route, one on Japan's depot, to the end."""
+    ctx = _route_world(tmp_path, [unit("jp", "japan", 8, 4), unit("cn_a", "china", 4, 4, strength=2000),
+                                  unit("cn_b", "china", 2, 4, strength=2000)], name="tricks_free",
+                       rules_overrides={"combat": forced("nr")})
+    from game.ai.tricky import TrickyPlayer
+    from game.rules.players import RandomPlayer
+
+    tricky = TrickyPlayer(make_player(ctx, "china", "default", 1))
+    game = Game.new(ctx, 0)
+    play_game(game, {"japan": RandomPlayer(seed=0, end_bias=1.0), "china": tricky})
+    units = {trick: uid for trick, uid in tricky.units.items()}
+    assert set(units) == {"park", "raid"} and None not in units.values()
+    route = set(range(ctx.n)) & {ctx.hm.index(c, 2) for c in range(9)}
+    assert game.state.units[units["park"]].hex in route
+    assert game.state.units[units["raid"]].hex == ctx.place_hex["north"]
+    assert _longest_stay(tricky.record, "park") >= 2 and _longest_stay(tricky.record, "raid") >= 2
+    assert game.state.corridor_opened is None
+
+
+@pytest.mark.parametrize("trick", ["park", "raid"])
+def test_the_offensive_ai_answers_each_trick_within_a_turn_or_two(tmp_path, trick):
+    """The same tricks against Japan's offensive AI with idle units behind the front: the trick
+    unit, trying every phase of the game, is attacked and driven back, and never stands on the
+    route, or on the depot (not a place of the plan: a depot is retaken for its own sake), for
+    more than two of its phases in a row."""
+    ctx = _route_world(tmp_path, [unit("jp_a", "japan", 1, 1), unit("jp_b", "japan", 7, 1),
+                                  unit("cn", "china", 4, 3, strength=2000)], name=f"tricks_{trick}",
+                       rules_overrides={"combat": forced("dr")}, meta_overrides={"turns": 6})
+    tricky, game = _against_the_tricks(ctx, "offensive", [trick])
+    steps = [s for s in tricky.record if s.trick == trick]
+    assert steps and all(s.target >= 0 for s in steps)  # there was a target, every phase
+    alive = game.state.units["cn"].status == ACTIVE
+    assert len(steps) >= 4 or not alive  # it kept trying as long as it lived
+    assert any(e.kind == "combat" and "Japan attacks" in e.text for e in game.state.log)  # the answer
+    assert _longest_stay(tricky.record, trick) <= 2, tricky.record
 
 
 @pytest.mark.parametrize("threat, towards", [(1, -1), (19, 1)])

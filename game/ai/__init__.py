@@ -9,9 +9,11 @@ from ..rules.players import PLAYERS, Player
 from .operational import OperationalAI
 from .profile import load_profile
 from .search import SearchAI
+from .tricky import TrickyPlayer
 
 BUILTIN = ("random", "simple")
 SEARCH = "search"
+TRICKY = "tricky"
 
 
 class ProfileError(ValueError):
@@ -52,13 +54,19 @@ def parse_search(spec: str) -> tuple[str, int | None, float | None] | None:
 
 
 def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seconds: float | None = None) -> Player:
-    """A player for `side`: 'random', 'simple', an AI profile (a built-in name or a YAML file), or
-    the search player, ``search[:BASE][@BUDGET]`` (:func:`parse_search`). 'default' means the
+    """A player for `side`: 'random', 'simple', an AI profile (a built-in name or a YAML file),
+    the search player, ``search[:BASE][@BUDGET]`` (:func:`parse_search`), or the scripted tricky
+    human ``tricky[:BASE]`` (:mod:`game.ai.tricky`). 'default' means the
     profile the scenario's ``ai`` plan names for the side (its historical play), else the built-in
     default. A profile with ``search: true`` plays as the search player. `search_seconds` caps a
     search player's time per phase (the window's one-second budget)."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
+    head, colon, base = profile.partition(":")
+    if head == TRICKY:
+        if colon and not base:
+            raise ProfileError(f"'{profile}': name the base player after 'tricky:' (e.g. tricky:default)")
+        return TrickyPlayer(make_player(ctx, side, base or "default", seed, search_seconds=search_seconds))
     search = parse_search(profile)
     rollouts: int | None = None
     seconds: float | None = None

@@ -224,8 +224,11 @@ class _PhaseView:
         self._defence: dict[int, float] = {}
         self.static = set(plan.static_types)
         self.hold_hexes = [ctx.place_hex[p] for p in plan.hold if state.owner.get(p) == side]
-        self.lost_hexes = tuple(ctx.place_hex[p] for p in plan.hold
-                                if state.owner.get(p) != side and p in state.captures)
+        # what the enemy took from us that we go back for: the plan's places to hold, and the
+        # side's own supply depots (a lost depot starves everything it fed)
+        depots = [p for p, _, _ in ctx.sources if ctx.places[p].owner == ctx.sides[side]]
+        self.lost_hexes = tuple(dict.fromkeys(ctx.place_hex[p] for p in [*plan.hold, *depots]
+                                              if state.owner.get(p) != side and p in state.captures))
         self.pressure = self._enemy_pressure(board)
         self.enemy_at = enemy_mask(board, side, "occupied")
         self.enemy_zoc = enemy_mask(board, side, "zoc")
