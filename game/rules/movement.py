@@ -345,10 +345,10 @@ def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list
     if orders.move is not None:
         return []
     key, found = _search(ctx, state, unit, board)
-    off = ctx.offsets
 
     def make():
-        return tuple((j, Move(unit.id, off[j])) for j in sorted(found))
+        moves = _unit_move_actions(ctx, unit.id)
+        return tuple((j, moves[j]) for j in sorted(found))
 
     ordered = ctx.caches.cache("move.actions", 4096).get((key, unit.id), make)
     full = full_hexes(ctx, board, unit.side)
@@ -358,6 +358,24 @@ def unit_moves(ctx: Context, state: GameState, unit: Unit, board: Board) -> list
     if not full or full.isdisjoint(found):
         return [m for _, m in ordered]
     return [m for j, m in ordered if j not in full]
+
+
+def _unit_move_actions(ctx: Context, unit_id: str) -> _MoveTable:
+    """The unit's ordinary move to each hex, made once per unit and hex as it is first asked for
+    (actions are immutable values, so one object serves every list of legal actions)."""
+    return ctx.caches.cache("move.objects", 4096).get(unit_id, lambda: _MoveTable(ctx, unit_id))
+
+
+class _MoveTable(dict):
+    """hex -> Move(unit, hex), filled on demand."""
+
+    def __init__(self, ctx: Context, unit_id: str):
+        super().__init__()
+        self.unit_id, self.offsets = unit_id, ctx.offsets
+
+    def __missing__(self, j: int) -> Move:
+        move = self[j] = Move(self.unit_id, self.offsets[j])
+        return move
 
 
 def _reach_through(tables, unit: Unit) -> Mapping[int, tuple[float, int]]:

@@ -57,8 +57,8 @@ def corridor_open(ctx: Context, state: GameState, held: np.ndarray, along: Seque
 
     n = ctx.n
     start = [h for h in ctx.corridor_from if held[h]]
-    if not start:
-        return False
+    if not start or not any(held[h] for h in ctx.corridor_to):
+        return False  # a route joins a held start to a held end: without both there is none
     nb = ctx.neighbours
     safe = np.where(nb >= 0, nb, 0)
     i, d = np.nonzero(corridor_steps(ctx, state, along) & (nb >= 0) & held[:, None] & held[safe])
