@@ -53,8 +53,8 @@ from ..rules.engine import (
     corridor_route,
     eligible_attacker,
     evacuable,
-    may_attack,
     puppets_only,
+    stacks_that_may_attack,
     trace,
 )
 from ..rules.movement import Board, board_for, enemy_mask, rail_reach, reach
@@ -602,14 +602,10 @@ class _PhaseView:
         minimum = p.min_odds if self.offensive else p.counter_odds
         floor = ctx.rules.combat.min_odds_to_attack
         best, best_value = None, 0.0
-        bound = any(ctx.doctrine)
         for t in targets:
-            sources = [h for h in ctx.nb_list[t] if h in by_hex]
-            if bound:  # only the units the standing orders let attack this hex join (the rules' own test)
-                sources = [h for h in sources if any(may_attack(ctx, state, u, t) for u in by_hex[h])]
-                attackers = [u for h in sources for u in by_hex[h] if may_attack(ctx, state, u, t)]
-            else:
-                attackers = [u for h in sources for u in by_hex[h]]
+            here = stacks_that_may_attack(ctx, state, by_hex, t)  # the standing orders' part (the rules' own)
+            sources = [h for h in ctx.nb_list[t] if h in here]
+            attackers = [u for h in sources for u in here[h]]
             if not attackers or puppets_only(attackers):
                 continue
             a = assess(ctx, state, board, t, attackers)

@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..rules.actions import Action, Entrench, Move, RailMove
 from ..rules.context import Context
 from ..rules.engine import Game, active_side, can_entrench, corridor_route
@@ -67,10 +65,7 @@ class TrickyPlayer:
 
     def _targets(self, ctx: Context, state: GameState, side: int, trick: str) -> list[int]:
         """Hexes the trick may go for now: held by an enemy, free of units, not water."""
-        occupied = np.zeros(ctx.n, dtype=bool)
-        for u in state.units.values():
-            if u.status == ACTIVE and u.hex >= 0:
-                occupied[u.hex] = True
+        occupied = {u.hex for u in state.units.values() if u.status == ACTIVE and u.hex >= 0}
         enemy_held = (state.control >= 0) & (state.control != side)
         if trick == "park":
             c = ctx.corridor
@@ -79,7 +74,7 @@ class TrickyPlayer:
             hexes = list(corridor_route(ctx, state).route)
         else:
             hexes = [h for _, h, _ in ctx.sources]
-        return [h for h in dict.fromkeys(hexes) if enemy_held[h] and not occupied[h] and not ctx.water[h]]
+        return [h for h in dict.fromkeys(hexes) if enemy_held[h] and h not in occupied and not ctx.water[h]]
 
     def _pick(self, ctx: Context, state: GameState, side: int, trick: str, taken: set[str]) -> str | None:
         """The own unit nearest a target of the trick (not one already playing a trick, not a
@@ -131,7 +126,8 @@ class TrickyPlayer:
                 target = u.hex  # it took its target: it stays
             else:
                 targets = self._targets(ctx, state, side, trick)
-                target = min(targets, key=lambda h: (int(ctx.hm.distances_from(u.hex)[h]), h)) if targets else -1
+                dist = ctx.hm.distances_from(u.hex)
+                target = min(targets, key=lambda h: (int(dist[h]), h)) if targets else -1
                 self.goals[trick] = target
             self.record.append(TrickStep(state.turn, trick, u.id, u.hex, target, target == u.hex))
             if target >= 0 and target != u.hex:

@@ -38,7 +38,7 @@ class Forbidden:
 FREE = Forbidden(None, None, None)
 
 
-def in_force(ctx: Context, state: GameState, order) -> bool:
+def in_force(state: GameState, order) -> bool:
     """Whether an order binds now (dates compared with the turn's first day, as the AI's axes)."""
     if order.start is not None and state.date < order.start:
         return False
@@ -57,7 +57,7 @@ def _names(order, u: Unit) -> bool:
 
 def _orders_now(ctx: Context, state: GameState, side: int) -> tuple:
     """The side's orders in force now (few: a scenario has a handful)."""
-    return tuple(o for o in ctx.doctrine[side] if in_force(ctx, state, o))
+    return tuple(o for o in ctx.doctrine[side] if in_force(state, o))
 
 
 def forbidden(ctx: Context, state: GameState, u: Unit) -> Forbidden:
@@ -65,7 +65,7 @@ def forbidden(ctx: Context, state: GameState, u: Unit) -> Forbidden:
     if not ctx.doctrine[u.side]:
         return FREE
     move = attack = None
-    mask = None
+    zones: list[str] = []
     why = ""
     for o in _orders_now(ctx, state, u.side):
         if not _names(o, u):
@@ -76,14 +76,25 @@ def forbidden(ctx: Context, state: GameState, u: Unit) -> Forbidden:
             attack = f"{u.name} may not attack under the order '{o.name}'"
         if move is None and o.hold and u.hex in ctx.doctrine_hold[o.id]:
             move = f"{u.name} holds {ctx.hex_name(u.hex)} to the last under the order '{o.name}'"
-        for rid in o.keep_out:
-            if state.regions_active.get(rid):
-                region = ctx.region_mask[rid]
-                mask = region if mask is None else (mask | region)
-                why = why or f"the order '{o.name}' keeps {u.name} out of {ctx.regions[rid].name}"
-    if move is None and attack is None and mask is None:
+        active = [rid for rid in o.keep_out if state.regions_active.get(rid)]
+        if active and not why:
+            why = f"the order '{o.name}' keeps {u.name} out of {ctx.regions[active[0]].name}"
+        zones += active
+    if move is None and attack is None and not zones:
         return FREE
-    return Forbidden(move, attack, mask, why)
+    return Forbidden(move, attack, _union(ctx, tuple(sorted(set(zones)))) if zones else None, why)
+
+
+def _union(ctx: Context, regions: tuple[str, ...]) -> np.ndarray:
+    """The hexes of these regions (read-only), kept for each set of regions asked for: the
+    listing of legal actions asks for it once per unit."""
+    def make() -> np.ndarray:
+        mask = np.zeros(ctx.n, dtype=bool)
+        for rid in regions:
+            mask |= ctx.region_mask[rid]
+        return mask
+
+    return ctx.caches.cache("doctrine.keep_out", 64).get(regions, make)
 
 
 def binding(ctx: Context, state: GameState, u: Unit) -> list[str]:
@@ -106,22 +117,38 @@ def binding(ctx: Context, state: GameState, u: Unit) -> list[str]:
     return out
 
 
+def _attack_refused(ctx: Context, state: GameState, u: Unit, target: int) -> str | None:
+    """Why the orders keep `u` out of an attack on `target`, or None when they let it join."""
+    f = forbidden(ctx, state, u)
+    return f.attack or (f.keep_out_why if f.enters(target) else None)
+
+
 def may_attack(ctx: Context, state: GameState, u: Unit, target: int) -> bool:
     """Whether the orders let `u` join an attack on `target` (the rules' other conditions apart)."""
-    f = forbidden(ctx, state, u)
-    return f.attack is None and not f.enters(target)
+    return _attack_refused(ctx, state, u, target) is None
 
 
 def why_not_attack(ctx: Context, state: GameState, units: Sequence[Unit], target: int) -> str | None:
     """Why the orders keep every one of `units` out of an attack on `target`, or None when one
     of them may attack."""
-    reasons = []
-    for u in units:
-        f = forbidden(ctx, state, u)
-        if f.attack is None and not f.enters(target):
-            return None
-        reasons.append(f.attack or f.keep_out_why)
-    return reasons[0] if reasons else None
+    reasons = [_attack_refused(ctx, state, u, target) for u in units]
+    return None if not reasons or None in reasons else reasons[0]
 
 
-__all__ = ["FREE", "Forbidden", "binding", "forbidden", "in_force", "may_attack", "why_not_attack"]
+def stacks_that_may_attack(ctx: Context, state: GameState, by_hex: dict[int, list[Unit]],
+                           target: int) -> dict[int, list[Unit]]:
+    """`by_hex` (hex -> eligible attackers there) cut to the hexes next to `target` and to the
+    units there the orders let attack it, hexes left with none dropped; with no orders in the
+    scenario, `by_hex` itself (read only its hexes next to `target`)."""
+    if not any(ctx.doctrine):
+        return by_hex
+    out = {}
+    for h in ctx.nb_list[target]:
+        kept = [u for u in by_hex.get(h, ()) if may_attack(ctx, state, u, target)]
+        if kept:
+            out[h] = kept
+    return out
+
+
+__all__ = ["FREE", "Forbidden", "binding", "forbidden", "in_force", "may_attack", "stacks_that_may_attack",
+           "why_not_attack"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .context import Context
-from .doctrine import forbidden, may_attack
+from .doctrine import forbidden, may_attack, stacks_that_may_attack
 from .events import check_events
 from .ledger import log
 from .legality import (
@@ -132,6 +132,6 @@ def _board_before(ctx: Context, state: GameState, action: Action):
 __all__ = ["DICE", "Dice", "Game",
            "apply", "new_game", "legal_actions", "LegalActions", "check", "preview", "IllegalAction",
            "active_side", "can_entrench", "eligible_attacker", "puppets_only", "attack_options", "attackers",
-           "forbidden", "may_attack",
+           "forbidden", "may_attack", "stacks_that_may_attack",
            "evacuable", "supply_inputs", "supply_sources", "trace", "corridor_steps", "corridor_held", "corridor_open",
            "corridor_route", "CorridorRoute", "score", "Score"]

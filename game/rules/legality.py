@@ -16,7 +16,7 @@ from ..names import HexIndex, SideIndex
 from .actions import Action, Attack, EndPhase, Entrench, Evacuate, Move, RailMove
 from .combat import Assessment, assess
 from .context import Context
-from .doctrine import forbidden, may_attack, why_not_attack
+from .doctrine import forbidden, may_attack, stacks_that_may_attack, why_not_attack
 from .movement import Board, board_for, enemy_mask, rail_reach, reach, unit_moves
 from .state import GameState, Unit
 
@@ -146,11 +146,8 @@ def attack_options(ctx: Context, state: GameState, board: Board,
     enemy = enemy_mask(board, side, "occupied")
     targets = sorted({int(j) for h in by_hex for j in nb[h] if j >= 0 and enemy[j]})
     minimum = ctx.rules.combat.min_odds_to_attack
-    bound = any(ctx.doctrine)
     for t in targets:
-        here = by_hex
-        if bound:  # the units the standing orders let attack this hex
-            here = {h: kept for h, us in by_hex.items() if (kept := [u for u in us if may_attack(ctx, state, u, t)])}
+        here = stacks_that_may_attack(ctx, state, by_hex, t)  # the standing orders' part
         sources = sorted(int(j) for j in nb[t] if j in here)
         groups = []
         for k in range(1, len(sources) + 1):
