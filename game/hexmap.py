@@ -32,6 +32,12 @@ __all__ = ["KM_PER_DEG_LAT", "Projection", "HexMap"]
 #: Kilometres per degree of latitude (and per degree of longitude on the equator).
 KM_PER_DEG_LAT = 111.2
 
+#: The most hexes a map may have. A game holds a few dozen numbers per hex and per hexside for
+#: each side and board, and the AI a cost field per objective: about 2 GB and a minute a game at a
+#: million hexes, so 250,000 (500 x 500; Ichi-Go has 5,525) keeps a game under ~0.5 GB.
+#: A scenario's projection is checked against it before anything is built.
+MAX_HEXES = 250_000
+
 _SQRT3 = math.sqrt(3.0)
 # Tolerance used when turning a fractional hex count into a whole one, so that a box that is
 # an exact multiple of the hex spacing does not gain a spurious extra row/column.

@@ -18,6 +18,7 @@ loader and builds plain Python values itself, so that:
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,15 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import safefile
 from .diagnostics import Diagnostic, DiagnosticList, InputError, Pos
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes after alias expansion
 MAX_DEPTH = 64  # nesting of lists and mappings; a scenario needs about 8
+#: The largest integer a scenario may write: every integer converts exactly to a float, so no
+#: later conversion or arithmetic can overflow (a scenario's largest figures are in the millions).
+MAX_INT = 2**53
 
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -90,39 +95,19 @@ class YList(list):
         self.item_pos.append(pos)
 
 
+def _abbrev(text: str, keep: int = 24) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
+
+
 def node_pos(node: Node, file: str) -> Pos:
     mark = node.start_mark
     return Pos(file, mark.line + 1, mark.column + 1)
 
 
 def read_text(path: Path, shown: str) -> str:
-    """Read a file as UTF-8 text, refusing huge, binary or undecodable files with a diagnostic."""
-    at = Pos(shown, 1, 1)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(Diagnostic(at, f"file not found: {shown}")) from None
-    except OSError as exc:
-        raise InputError(Diagnostic(at, f"cannot read {shown}: {exc.strerror}")) from None
-    if path.is_dir():
-        raise InputError(Diagnostic(at, f"{shown} is a folder, expected a YAML file"))
-    if size > MAX_BYTES:
-        raise InputError(Diagnostic(
-            at, f"file is {size:,} bytes, over the limit of {MAX_BYTES:,} bytes for a scenario file"))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(Diagnostic(at, f"cannot read {shown}: {exc.strerror}")) from None
-    if b"\x00" in data:
-        raise InputError(Diagnostic(at, "binary file (contains NUL bytes), expected YAML text"))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(Diagnostic(
-            Pos(shown, line, col), "file is not UTF-8 text (binary data?), expected YAML text")) from None
-    return text
+    """Read a file as UTF-8 text, refusing huge, binary or undecodable files, and anything that
+    is not a regular file, with a diagnostic (:mod:`game.safefile` does the reading)."""
+    return safefile.read_text(path, shown, MAX_BYTES, what="scenario file", text="YAML text")
 
 
 def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, DiagnosticList]:
@@ -321,11 +306,22 @@ class _Builder:
                                       "expected plain values (text, numbers, dates, true/false)")
                 return REJECTED
             try:
-                return self._scalar.yaml_constructors[node.tag](self._scalar, node)
+                value = self._scalar.yaml_constructors[node.tag](self._scalar, node)
             except (ValueError, yaml.YAMLError, OverflowError):
                 # e.g. 1944-02-30 looks like a date but is none: keep the text and let the
                 # structural check say what the field expected
                 return node.value
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, int) and abs(value) > MAX_INT:
+                self.diags.error(pos, f"the number {_abbrev(node.value)} is too large; expected a number "
+                                      f"between -{MAX_INT:,} and {MAX_INT:,}")
+                return REJECTED
+            if isinstance(value, float) and not math.isfinite(value):
+                self.diags.error(pos, f"'{_abbrev(node.value)}' is not a finite number; expected an ordinary "
+                                      "number (no infinity, no NaN, nothing beyond about 1e308)")
+                return REJECTED
+            return value
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.diags.error(pos, f"YAML tag '{_short(node.tag)}' is not allowed in a scenario; "

@@ -89,7 +89,7 @@ def test_truncated_save_reports_the_json_position(played, tmp_path):
 
 @pytest.mark.parametrize("content,expected", [
     ('{"hello": 1}', "not a save file of this game"),
-    ("\x00\x01binary", "JSON error"),
+    ("\x00\x01binary", "binary file (contains NUL bytes), expected a save file"),
     ("", "JSON error"),
 ])
 def test_foreign_files_are_refused(tmp_path, content, expected):

@@ -155,7 +155,7 @@ def test_schema_command_exports_a_schema_the_example_satisfies(tmp_path):
     ("--seed abc", "argument --seed: expected a whole number from 0 to 9223372036854775807, got 'abc'"),
     ("--seed -5", "argument --seed: a seed is a whole number from 0 to 9223372036854775807, got -5"),
     ("--size 10x", "--size expects WIDTHxHEIGHT"),
-    ("--load no_such_save.json", "save file not found: no_such_save.json"),
+    ("--load no_such_save.json", "no_such_save.json:1:1: error: file not found: no_such_save.json"),
     ("--scenario no_such.yaml", "no_such.yaml:1:1: error: file not found"),
     ("scenarios/ichigo_1944.yaml --side chna", "has no side 'chna'; did you mean 'china'?"),
 ])

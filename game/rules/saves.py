@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import safefile
 from ..atomic import write_text_atomic
 from ..diagnostics import Diagnostic, InputError, Pos
 from .actions import Action, parse_action
 from .context import Context, load_context
 from .engine import Game, IllegalAction, new_game
-from .state import DICE, Dice, GameState, canonical_json
+from .state import DICE, Dice, canonical_json
 
 SAVE_FORMAT = "hexwar-save"  # the format id written
 SAVE_FORMAT_SUFFIX = "-save"  # read: any '<program>-save' id, so saves of the program under an earlier name load
@@ -97,19 +98,7 @@ def read_save(path: str | Path) -> Save:
     def fail(message: str, pos: Pos = at) -> InputError:
         return InputError(Diagnostic(pos, message))
 
-    try:
-        size = path.stat().st_size
-        if size > MAX_SAVE_BYTES:
-            raise fail(f"file is {size:,} bytes, over the {MAX_SAVE_BYTES:,}-byte limit for a save")
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise fail(f"save file not found: {shown}") from None
-    except IsADirectoryError:
-        raise fail(f"{shown} is a folder, expected a save file") from None
-    except UnicodeDecodeError:
-        raise fail("not a save file: it is not UTF-8 text (binary data?)") from None
-    except OSError as exc:
-        raise fail(f"cannot read {shown}: {exc.strerror}") from None
+    text = safefile.read_text(path, shown, MAX_SAVE_BYTES, what="save file", text="a save file (JSON text)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -158,6 +147,9 @@ def context_for(save: Save, shown: str, scenario: str | Path | None = None) -> C
     if not path.is_file():
         raise InputError(Diagnostic(at, f"the save's scenario {path} is not there; give its location with --scenario"))
     ctx = load_context(path)
+    if ctx.scenario.meta.id != save.scenario_id:
+        raise InputError(Diagnostic(at, f"the save is of scenario '{save.scenario_id}', but {path} is scenario "
+                                        f"'{ctx.scenario.meta.id}'; give the save's scenario with --scenario"))
     if ctx.content_hash != save.scenario_hash:
         raise InputError(Diagnostic(at, f"the save was made with a different version of scenario "
                                         f"'{save.scenario_id}' ({path} has changed since)"))
@@ -165,14 +157,62 @@ def context_for(save: Save, shown: str, scenario: str | Path | None = None) -> C
 
 
 def load_game(path: str | Path, scenario: str | Path | None = None) -> tuple[Game, Save]:
-    """Resume a saved game from its snapshot."""
+    """Resume a saved game: rebuilt from its scenario, seed and actions (:func:`rebuild`), never
+    taken on trust from the snapshot."""
     save = read_save(path)
-    ctx = context_for(save, str(path), scenario)
-    try:
-        state = GameState.from_dict(save.state, ctx)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(Diagnostic(Pos(str(path), 1, 1), f"the save's state snapshot is damaged ({exc})")) from None
-    return Game(ctx, state), save
+    return rebuild(save, str(path), scenario), save
+
+
+def rebuild(save: Save, shown: str, scenario: str | Path | None = None) -> Game:
+    """The game a save describes, replayed from the start: the scenario must be the one it names
+    (by id and content hash), every action must be legal, and the snapshot and final state hash it
+    stores must be those of the replayed game; InputError saying which part differs otherwise. So
+    a save is trusted for nothing it can recompute: an edited snapshot with a recomputed checksum
+    is refused, and the game resumed is always the replayed one."""
+    ctx = context_for(save, shown, scenario)
+    game = replay(ctx, save.seed, save.actions, shown, save.dice)
+    check_rebuilt(save, game, shown)
+    return game
+
+
+def check_rebuilt(save: Save, game: Game, shown: str) -> None:
+    """InputError unless `game`, replayed from the save's actions, has the save's final state hash
+    and state snapshot (the message says where the snapshot differs)."""
+    at = Pos(shown, 1, 1)
+    got = game.state.state_hash()
+    if got != save.state_hash:
+        raise InputError(Diagnostic(at, f"replay does not reproduce the saved game: final state hash {got} "
+                                        f"differs from the saved {save.state_hash}"))
+    where = first_difference(save.state, json.loads(json.dumps(game.state.to_dict())))
+    if where is not None:
+        raise InputError(Diagnostic(at, f"the save's state snapshot is not the game its actions make: it differs "
+                                        f"at {where}; the save was edited, and is refused"))
+
+
+def first_difference(stored: Any, rebuilt: Any, path: str = "state", depth: int = 0) -> str | None:
+    """The path of the first value where two JSON trees differ, or None when they are equal."""
+    if depth > 64:
+        return path
+    if isinstance(stored, dict) and isinstance(rebuilt, dict):
+        for key in sorted(set(stored) | set(rebuilt), key=str):
+            if key not in stored or key not in rebuilt:
+                return f"{path}.{key}"
+            found = first_difference(stored[key], rebuilt[key], f"{path}.{key}", depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(stored, list) and isinstance(rebuilt, list):
+        if len(stored) != len(rebuilt):
+            return f"{path} (length {len(stored)}, the replay gives {len(rebuilt)})"
+        for k, (a, b) in enumerate(zip(stored, rebuilt)):
+            found = first_difference(a, b, f"{path}[{k}]", depth + 1)
+            if found is not None:
+                return found
+        return None
+    if type(stored) is not type(rebuilt) and not (isinstance(stored, (int, float)) and isinstance(rebuilt, (int, float))
+                                                  and not isinstance(stored, bool) and not isinstance(rebuilt, bool)):
+        return path
+    return None if stored == rebuilt else path
 
 
 def replay(ctx: Context, seed: int, actions: list[str], shown: str = "<replay>", dice: Dice = "keyed") -> Game:

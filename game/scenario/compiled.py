@@ -32,10 +32,11 @@ import hashlib
 import json
 import os
 import pickle
-import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from .. import safefile
 
 ENV = "HEXWAR_SCENARIO_CACHE"
 MAX_ENTRIES = 64
@@ -85,25 +86,17 @@ def _entry(where: Path, path: Path, overrides: Mapping[str, object] | None, kind
 
 def _read_private(path: Path, limit: int, *, own: bool) -> bytes | None:
     """The bytes of a regular file of at most `limit` bytes (and, with `own`, one only this user
-    can write), else None. Never blocks: a FIFO or a device is refused before it is read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) * own
-    try:
-        fd = os.open(path, flags)
-    except OSError:
+    can write, not through a symlink), else None. Never blocks: a FIFO or a device is refused
+    before it is read (:func:`game.safefile.raw_read`)."""
+    def private(st: os.stat_result) -> str | None:
+        if st.st_mode & 0o022 or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            return "not this user's own file"
         return None
+
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        if own and (st.st_mode & 0o022 or (hasattr(os, "getuid") and st.st_uid != os.getuid())):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(limit + 1)
-        return data if len(data) <= limit else None
-    except OSError:
+        return safefile.raw_read(path, limit, what="cache entry", follow=not own, check=private if own else None)
+    except (safefile.FileProblem, OSError):
         return None
-    finally:
-        os.close(fd)
 
 
 def _digest_of(path: str) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import Tag, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from .. import safefile
 from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos, did_you_mean, one_of
 from ..yamlload import REJECTED, YList, YMap, load_yaml
 from . import model
@@ -43,6 +44,7 @@ class LoadResult:
     sections: dict[str, Any] = field(default_factory=dict)  # validated sections by name
     diagnostics: DiagnosticList = field(default_factory=DiagnosticList)
     files: list[Path] = field(default_factory=list)  # every file read, base files included
+    root: Path | None = None  # the scenario's folder tree: every file it names must lie inside
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,11 @@ def load_scenario(path: str | Path, *, root: str | Path | None = None,
     path = Path(path)
     result = LoadResult(path=path, shown=str(path))
     try:
-        root_dir = Path(root).resolve() if root is not None else path.resolve().parent
+        try:
+            root_dir = safefile.resolve(Path(root)) if root is not None else safefile.resolve(path).parent
+        except safefile.FileProblem as exc:
+            raise InputError(Diagnostic(Pos(result.shown, 1, 1), str(exc))) from None
+        result.root = root_dir
         result.raw = _load_chain(path, str(path), root_dir, [], result)
     except InputError as exc:
         result.diagnostics.extend(exc.diagnostics)
@@ -101,20 +107,23 @@ def _load_chain(path: Path, shown: str, root: Path, stack: list[Path], result: L
     if os.path.isabs(ext):
         raise InputError(Diagnostic(ext_pos, f"'extends: {ext}' is an absolute path; expected a path "
                                              "relative to this file, inside the scenario folder"))
-    base = (path.parent / ext)
-    resolved = base.resolve()
     try:
-        resolved.relative_to(root)
-    except ValueError:
+        safefile.check_path_text(ext)
+        base = path.parent / ext
+        resolved = safefile.resolve(base)
+        chain = stack + [safefile.resolve(path)]
+    except safefile.FileProblem as exc:
+        raise InputError(Diagnostic(ext_pos, f"'extends': {exc}; expected the file name of a base scenario "
+                                             "in this folder")) from None
+    if not safefile.inside(resolved, [root]):
         raise InputError(Diagnostic(ext_pos, f"'extends: {ext}' reaches outside the scenario folder "
-                                             f"{shown_path(root)}; a base must be inside it")) from None
-    chain = stack + [path.resolve()]
+                                             f"{shown_path(root)}; a base must be inside it"))
     if resolved in chain:
         cycle = " -> ".join(p.name for p in chain + [resolved])
         raise InputError(Diagnostic(ext_pos, f"'extends' makes a cycle: {cycle}"))
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise InputError(Diagnostic(ext_pos, f"'extends' chain deeper than {MAX_EXTENDS_DEPTH} files"))
-    if not resolved.is_file():
+    if not os.path.exists(resolved):
         siblings = [p.name for p in base.parent.glob("*.yaml")] if base.parent.is_dir() else []
         raise InputError(Diagnostic(ext_pos, f"base scenario '{ext}' not found"
                                              f"{did_you_mean(Path(ext).name, siblings)}"))
@@ -321,10 +330,20 @@ def describe_path(raw: Any, path: tuple) -> str:
     return text
 
 
+def _holds_rejected(value: Any, depth: int = 3) -> bool:
+    """Whether a value is, or directly holds, one refused when the file was read (a pydantic error
+    on a short list such as a coordinate then says nothing new)."""
+    if value is REJECTED:
+        return True
+    if depth and isinstance(value, (list, tuple)) and len(value) <= 16:
+        return any(_holds_rejected(v, depth - 1) for v in value)
+    return False
+
+
 def report_pydantic_error(raw: YMap, loc: tuple, err: ErrorDetails, diags: DiagnosticList) -> None:
     """Turn one pydantic error into a line-precise diagnostic with a readable message."""
     kind = err["type"]
-    if err.get("input") is REJECTED:
+    if _holds_rejected(err.get("input")):
         return  # already reported when the file was read
     path, owners = _walk_loc(loc)
     where = describe_path(raw, path)

@@ -11,6 +11,7 @@ The format is documented for designers in ``scenarios/FORMAT.md``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -27,9 +28,16 @@ from pydantic import (
     model_validator,
 )
 
+from .. import hexmap
 from .parts import CombatTableMethods, MetaMethods, ScenarioMethods
 
 FORMAT_VERSION: Literal[1] = 1
+
+#: Days a scenario's campaign must end before the calendar does (the rules add at most a turn or
+#: two to a date; this keeps every such sum far from an overflow).
+LATEST_DATE_MARGIN_DAYS = 366
+#: The most units a scenario may have at start, or in one reinforcement (see hexmap.MAX_HEXES).
+MAX_UNITS = 5_000
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=64,
@@ -118,6 +126,15 @@ class Meta(Strict, MetaMethods):
     authors: list[str] = []
     sources: list[str] = []
 
+    @model_validator(mode="after")
+    def _ends_in_the_calendar(self) -> Meta:
+        days = self.days_per_turn * self.turns
+        if (dt.date.max - self.start_date).days < days + LATEST_DATE_MARGIN_DAYS:
+            raise ValueError(f"a campaign from {self.start_date.isoformat()} of {self.turns} turns of "
+                             f"{self.days_per_turn} days would end too close to the calendar's end (year 9999); "
+                             "expected a historical start date")
+        return self
+
 
 # ---------------------------------------------------------------------------------------------
 # map
@@ -136,6 +153,13 @@ class Projection(Strict):
             raise ValueError(f"lat_min ({self.lat_min}) must be less than lat_max ({self.lat_max})")
         if self.lon_min >= self.lon_max:
             raise ValueError(f"lon_min ({self.lon_min}) must be less than lon_max ({self.lon_max})")
+        cols, rows = hexmap.Projection(lat_min=self.lat_min, lat_max=self.lat_max, lon_min=self.lon_min,
+                                       lon_max=self.lon_max, hex_km=self.hex_km,
+                                       orientation=self.orientation).shape()
+        if cols * rows > hexmap.MAX_HEXES:
+            need = self.hex_km * math.sqrt(cols * rows / hexmap.MAX_HEXES)
+            raise ValueError(f"the map would be {cols:,} x {rows:,} = {cols * rows:,} hexes, over the limit of "
+                             f"{hexmap.MAX_HEXES:,}; use hexes of at least {math.ceil(need)} km, or a smaller box")
         return self
 
 
@@ -452,7 +476,7 @@ class Reinforcement(Strict):
     date: dt.date
     at: Point
     fallback: list[Id] = Field([], description="places tried in order when `at` is enemy-held")
-    units: list[Unit] = Field(min_length=1)
+    units: list[Unit] = Field(min_length=1, max_length=MAX_UNITS)
     source: str | None = None
 
 
@@ -645,7 +669,7 @@ class EffectSupply(Strict):
 class EffectReinforce(Strict):
     type: Literal["reinforce"]
     at: Point
-    units: list[Unit] = Field(min_length=1)
+    units: list[Unit] = Field(min_length=1, max_length=MAX_UNITS)
 
 
 class EffectWithdraw(Strict):
@@ -825,8 +849,8 @@ class Scenario(Strict, ScenarioMethods):
     meta: Meta
     map: MapSpec
     rules: Rules
-    units: list[Unit] = []
-    reinforcements: list[Reinforcement] = []
+    units: list[Unit] = Field([], max_length=MAX_UNITS)
+    reinforcements: list[Reinforcement] = Field([], max_length=MAX_UNITS)
     withdrawals: list[Withdrawal] = []
     regions: list[Region] = []
     air_bases: list[AirBase] = []

@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pygame
 
+from .. import safefile
+
 if TYPE_CHECKING:
     from ..rules.context import Context
 
+MAX_META_BYTES = 1 << 20
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "relief"
 SHADOW = 0.36  # the darkest shadow takes this share off the terrain colour
 LIGHT = 0.22  # the brightest slope adds this share of white
@@ -106,7 +109,7 @@ def load_relief(scenario_id: str, ctx: Context | None = None, folder: Path = ASS
     if not image.is_file() or not meta_path.is_file():
         return None
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = json.loads(safefile.raw_read(meta_path, MAX_META_BYTES, what="relief description").decode("utf-8"))
         if ctx is not None and ctx.hm.projection is not None and "projection" in meta:
             p = ctx.hm.projection
             want = [p.lat_min, p.lat_max, p.lon_min, p.lon_max, p.hex_km]
@@ -116,7 +119,7 @@ def load_relief(scenario_id: str, ctx: Context | None = None, folder: Path = ASS
         surf = pygame.image.load(str(image))
         values = pygame.surfarray.array3d(surf)[:, :, 0].T.copy()
         return Relief(values, float(meta["x0_km"]), float(meta["y0_km"]), float(meta["km_per_px"]))
-    except (OSError, ValueError, KeyError, TypeError, pygame.error):
+    except (OSError, safefile.FileProblem, ValueError, KeyError, TypeError, RecursionError, pygame.error):
         return None
 
 

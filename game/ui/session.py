@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import safefile
 from ..ai import ProfileError, make_player, player_seed
 from ..diagnostics import Diagnostic, InputError, Pos
 from ..rules.actions import Action, EndPhase, parse_action
@@ -39,7 +40,7 @@ from ..rules.context import Context
 from ..rules.engine import Dice, Game, IllegalAction
 from ..rules.metrics import TurnRecord, TurnSeries, turn_record
 from ..rules.players import Player
-from ..rules.saves import is_save_format, load_game, write_save
+from ..rules.saves import MAX_SAVE_BYTES, check_rebuilt, context_for, is_save_format, read_save, write_save
 from ..rules.state import GameState, LogEntry
 
 HUMAN = "human"
@@ -323,8 +324,8 @@ class Session:
         """Resume a saved game; InputError with a clear message on a broken, edited or foreign save
         (another scenario, or one that changed since)."""
         shown = str(path)
-        game, save = load_game(path, scenario)
-        ctx = game.ctx
+        save = read_save(path)
+        ctx = context_for(save, shown, scenario)
 
         def fail(message: str) -> InputError:
             return InputError(Diagnostic(Pos(shown, 1, 1), message))
@@ -334,22 +335,17 @@ class Session:
             try:
                 actions.append(parse_action(text))
             except ValueError as exc:
-                raise fail(f"action {k + 1} of the save is not an action: {exc}") from None
+                raise fail(f"action {k + 1} of {len(save.actions)} ('{text[:40]}') is not an action: {exc}") from None
         players = dict(save.players) or {s: HUMAN for s in ctx.sides}
         if any(s not in ctx.sides for s in players) or not all(isinstance(p, str) for p in players.values()):
             raise fail(f"the save's players {players} do not match the scenario's sides ({', '.join(ctx.sides)})")
-        try:
+        try:  # replayed from the start (an illegal action is an InputError with its index), then checked
             session = cls(ctx, save.seed, players, actions=actions, autosave=autosave, dice=save.dice)
-            if session.game.state.state_hash() == game.state.state_hash():
-                return session
-            reason = "replaying its actions does not reproduce it"
-        except InputError as exc:
-            reason = exc.diagnostics[0].message if exc.diagnostics else str(exc)
         except ProfileError as exc:
             raise fail(f"the save names a computer player that cannot be made: {exc}") from None
-        session = cls(ctx, save.seed, players, actions=actions, game=game, autosave=autosave)
-        session.notice = (f"The save was resumed from its snapshot ({reason}; the rules may have changed since "
-                          "it was written): the charts start from here.")
+        except InputError as exc:
+            raise fail(exc.diagnostics[0].message if exc.diagnostics else str(exc)) from None
+        check_rebuilt(save, session.game, shown)
         return session
 
     def autosave(self) -> Path:
@@ -415,14 +411,14 @@ def save_infos(folder: Path | None = None) -> list[SaveInfo]:
 
 def save_info(path: Path) -> SaveInfo:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(safefile.raw_read(path, MAX_SAVE_BYTES, what="save file").decode("utf-8"))
         if not isinstance(data, dict) or not is_save_format(data.get("format")):
             return SaveInfo(path, error="not a save of this game")
         state = data.get("state") or {}
         return SaveInfo(path, scenario=str(data["scenario"]["id"]), turn=int(state.get("turn", 0)),
                         date=str(state.get("date", "")), saved_at=str(data.get("saved_at", "")),
                         players=dict(data.get("players") or {}), over=state.get("phase") == "over")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, safefile.FileProblem, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return SaveInfo(path, error="unreadable or damaged")
     except (KeyError, TypeError, ValueError, AttributeError):
         return SaveInfo(path, error="a save with missing parts")
