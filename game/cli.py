@@ -201,6 +201,7 @@ def _add_player_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .ai.profile import check_plan_profiles
     from .scenario.validate import validate_file
 
     files: list[str] = []
@@ -217,6 +218,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in files:
         report = validate_file(name, root=args.root)
+        if report.result.raw is not None and report.result.sections:
+            check_plan_profiles(report.result)  # the AI profiles it names, confined to its folder
         for d in report.result.diagnostics.sorted():
             if d.is_error or not args.no_warnings:
                 print(d.format(), file=sys.stderr if d.is_error else sys.stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 
@@ -176,10 +177,12 @@ def test_league_plays_every_pairing_on_the_same_seeds(capsys, tmp_path):
 
 
 def test_side_players_choose_one_side_and_a_profile_file_joins(capsys, tmp_path):
-    bold = tmp_path / "bold.yaml"
+    bold = tmp_path / "bold.yaml"  # a profile file must lie in the scenario's folder tree
     bold.write_text("extends: offensive\n")
+    scenario = tmp_path / EXAMPLE.name
+    shutil.copy(EXAMPLE, scenario)
     out = tmp_path / "lg"
-    code, _, err = run_league(capsys, str(EXAMPLE), "--players", f"simple,{bold}", "--side-players",
+    code, _, err = run_league(capsys, str(scenario), "--players", f"simple,{bold}", "--side-players",
                               "china=random", "--games", "1", "--workers", "1", "--out", str(out), "-q")
     assert code == 0, err
     data = json.loads((out / "league.json").read_text())
@@ -189,6 +192,7 @@ def test_side_players_choose_one_side_and_a_profile_file_joins(capsys, tmp_path)
 
 @pytest.mark.parametrize("args, message", [
     (["--players", "simple,grandmaster"], "unknown AI profile 'grandmaster'"),
+    (["--players", "simple,/etc/passwd"], "AI profile '/etc/passwd' is outside the scenario's folder tree"),
     (["--players", ","], "--players expects P1,P2,..."),
     (["--side-players", "korea=simple"], "scenario 'henan_1944' has no side 'korea'"),
     (["--side-players", "japan"], "--side-players expects SIDE=P1,P2,..."),

@@ -3,6 +3,7 @@ see the game's dice, and that it finds what its base profile misses."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,8 +88,12 @@ def test_the_player_names_and_their_budgets():
 
 def test_a_profile_that_says_search_plays_as_the_search_player(tmp_path):
     f = _profile(tmp_path, "extends: offensive\nsearch: true\nsearch_rollouts: 7\n")
-    p = make_player(load_context(EXAMPLE), "japan", str(f), 0)
+    scenario = tmp_path / EXAMPLE.name  # a profile file must lie in the scenario's folder tree
+    shutil.copy(EXAMPLE, scenario)
+    p = make_player(load_context(scenario), "japan", str(f), 0)
     assert isinstance(p, SearchAI) and p.rollouts == 7
+    with pytest.raises(ProfileError, match="outside the scenario's folder tree"):
+        make_player(load_context(EXAMPLE), "japan", str(f), 0)
 
 
 # -- the evaluation ---------------------------------------------------------------------------------

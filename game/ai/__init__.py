@@ -3,6 +3,8 @@ YAML profiles. Every player follows :class:`game.rules.players.Player`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..diagnostics import InputError
 from ..rules.context import Context
 from ..rules.players import PLAYERS, Player
@@ -53,6 +55,12 @@ def parse_search(spec: str) -> tuple[str, int | None, float | None] | None:
     return base or "default", rollouts, seconds
 
 
+def scenario_folder(ctx: Context) -> Path:
+    """The folder tree a scenario's files (and the AI profiles it or the command line names) must
+    lie in: the folder of its file (the working folder for a scenario built in memory)."""
+    return Path(ctx.path).resolve().parent if ctx.path else Path.cwd()
+
+
 def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seconds: float | None = None) -> Player:
     """A player for `side`: 'random', 'simple', an AI profile (a built-in name or a YAML file),
     the search player, ``search[:BASE][@BUDGET]`` (:func:`parse_search`), or the scripted tricky
@@ -72,11 +80,14 @@ def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seco
     seconds: float | None = None
     if search is not None:
         profile, rollouts, seconds = search
+    folder = scenario_folder(ctx)
+    base = None  # a profile named on the command line is relative to the working folder
     if profile == "default":
         plan = ctx.scenario.ai.get(side)
         profile = plan.profile if plan is not None and plan.profile else "default"
+        base = folder  # the scenario's own is relative to the scenario
     try:
-        loaded = load_profile(profile)
+        loaded = load_profile(profile, base=base, roots=[folder])
     except InputError as exc:
         raise ProfileError(str(exc)) from exc
     if search is None and not loaded.search:

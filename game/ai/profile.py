@@ -12,13 +12,17 @@ nor pydantic.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import safefile
 from ..diagnostics import Diagnostic, DiagnosticList, InputError, Pos
 from ..scenario import compiled, records
 
 if TYPE_CHECKING:
+    from ..scenario.loader import LoadResult
     from .profile_model import Profile
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -36,31 +40,81 @@ def builtin_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 
 
-def _resolve(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if not (name_or_path.endswith((".yaml", ".yml")) or path.is_file()):
+def is_builtin_name(name: str) -> bool:
+    """Whether `name` names a built-in profile (a bare name, not a file)."""
+    return not name.endswith((".yaml", ".yml")) and "/" not in name and os.sep not in name
+
+
+def resolve_profile(name_or_path: str, *, base: Path | None = None, roots: Sequence[Path] | None = None) -> Path:
+    """The file of a profile: a built-in one by name, or a YAML file, relative to `base` (default
+    the working folder), that must lie inside one of `roots` (the scenario's folder tree) or the
+    built-in profiles' folder. InputError (at the name) otherwise: a profile a scenario or the
+    command line names is untrusted and never read from elsewhere (``/etc/passwd``, a path out of
+    the folder). ``roots=None`` is for a path the program itself chose (a test's own file): any
+    regular file then, still through the safe reader."""
+    at = Pos(name_or_path[:200] or "<profile>", 1, 1)
+    if is_builtin_name(name_or_path):
         path = PROFILE_DIR / f"{name_or_path}.yaml"
         if not path.is_file():
-            raise InputError(Diagnostic(Pos(name_or_path, 1, 1), f"unknown AI profile '{name_or_path}' (expected one "
-                                        f"of: {', '.join(builtin_profiles())}, random, simple, or a YAML file)"))
+            raise InputError(Diagnostic(at, f"unknown AI profile '{name_or_path[:80]}' (expected one of: "
+                                        f"{', '.join(builtin_profiles())}, random, simple, or a YAML file)"))
+        return path
+    allowed = [PROFILE_DIR, *(roots or ())]
+    try:
+        safefile.check_path_text(name_or_path)
+        given = Path(name_or_path)
+        path = given if given.is_absolute() else (base if base is not None else Path.cwd()) / given
+        resolved = safefile.resolve(path)
+        allowed = [safefile.resolve(Path(r)) for r in allowed]
+    except safefile.FileProblem as exc:
+        raise InputError(Diagnostic(at, f"AI profile: {exc}")) from None
+    if roots is not None and not safefile.inside(resolved, allowed):
+        folders = " or ".join(str(r) for r in allowed[1:]) or "the scenario's folder"
+        raise InputError(Diagnostic(at, f"AI profile '{name_or_path}' is outside the scenario's folder tree "
+                                        f"({folders}) and the built-in profiles' folder; expected a built-in "
+                                        "profile name or a profile file inside the scenario's folder"))
     return path
 
 
-def load_profile(name_or_path: str) -> Profile:
-    """A built-in profile by name, or a profile YAML file; InputError with file:line:col. The
-    profile is a frozen record; one loaded before, whose files are unchanged, comes from the
-    compiled cache."""
-    path = _resolve(name_or_path)
+def check_plan_profiles(result: LoadResult) -> None:
+    """Add a diagnostic, at the name, for every AI profile a scenario's ``ai`` plans name that is
+    not a built-in one or a loadable profile file inside the scenario's folder tree (relative to
+    the scenario). `validate` runs it after the scenario's own checks (the scenario package does
+    not know the AI's)."""
+    from ..scenario.loader import position_of
+
+    plans = result.sections.get("ai") or {}
+    folder = result.path.resolve().parent
+    root = result.root or folder
+    for side, plan in plans.items():
+        if not plan.profile:
+            continue
+        try:
+            load_profile(plan.profile, base=folder, roots=[root])
+        except InputError as exc:
+            first = exc.diagnostics[0] if exc.diagnostics else None
+            inner = "" if first is None or first.pos.file == plan.profile[:200] else \
+                f" (in {first.pos.file}:{first.pos.line}:{first.pos.col})"
+            message = first.message if first is not None else str(exc)
+            result.diagnostics.error(position_of(result.raw, ("ai", side, "profile")), f"{message}{inner}",
+                                     ("ai", side, "profile"))
+
+
+def load_profile(name_or_path: str, *, base: Path | None = None, roots: Sequence[Path] | None = None) -> Profile:
+    """A built-in profile by name, or a profile YAML file (confined as :func:`resolve_profile`
+    says, and so is every profile it ``extends``); InputError with file:line:col. The profile is a
+    frozen record; one loaded before, whose files are unchanged, comes from the compiled cache."""
+    path = resolve_profile(name_or_path, base=base, roots=roots)
     cached = compiled.load(path, None, kind="profile")
     if cached is not None:
         return cached
     files: list[Path] = []
-    profile = records.freeze(_validate(path, (), files))
+    profile = records.freeze(_validate(path, (), files, None if roots is None else tuple(roots)))
     compiled.store(path, None, files, profile, kind="profile")
     return profile
 
 
-def _validate(path: Path, seen: tuple[str, ...], files: list[Path]) -> Profile:
+def _validate(path: Path, seen: tuple[str, ...], files: list[Path], roots: tuple[Path, ...] | None = None) -> Profile:
     from pydantic import ValidationError
 
     from ..yamlload import YMap, load_yaml, to_plain
@@ -78,8 +132,12 @@ def _validate(path: Path, seen: tuple[str, ...], files: list[Path]) -> Profile:
     data = to_plain(node)
     base: dict = {}
     if data.get("extends"):
-        parent = _resolve(str(data["extends"]))
-        base = _validate(parent, seen + (str(path.resolve()),), files).model_dump()
+        try:
+            parent = resolve_profile(str(data["extends"]), base=path.parent, roots=roots)
+        except InputError as exc:
+            raise InputError(Diagnostic(node.val_pos.get("extends", node.pos),
+                                        exc.diagnostics[0].message)) from None
+        base = _validate(parent, seen + (str(path.resolve()),), files, roots).model_dump()
     merged = {**base, **data, "name": data.get("name", path.stem)}
     try:
         return Profile.model_validate(merged)

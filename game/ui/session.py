@@ -428,11 +428,14 @@ def scenario_choices(folder: Path) -> list[ScenarioChoice]:
     """Every scenario file of a folder (``*.yaml``) with its title and description: base scenarios
     first, then variants, each by title. A file that does not validate is listed with its first
     error (the menu shows it, greyed out)."""
+    from ..ai.profile import check_plan_profiles
     from ..scenario.validate import validate_file
 
     out: list[ScenarioChoice] = []
     for path in sorted(Path(folder).glob("*.yaml")):
         report = validate_file(path)
+        if report.ok:
+            check_plan_profiles(report.result)  # a profile outside its folder greys it out too
         if report.ok:
             s = report.result.scenario
             out.append(ScenarioChoice(path=path, id=s.meta.id, title=s.meta.title,
