@@ -81,13 +81,13 @@ def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seco
     if search is not None:
         profile, rollouts, seconds = search
     folder = scenario_folder(ctx)
-    base = None  # a profile named on the command line is relative to the working folder
+    relative_to: Path | None = None  # a profile named on the command line: to the working folder
     if profile == "default":
         plan = ctx.scenario.ai.get(side)
         profile = plan.profile if plan is not None and plan.profile else "default"
-        base = folder  # the scenario's own is relative to the scenario
+        relative_to = folder  # the scenario's own: to the scenario
     try:
-        loaded = load_profile(profile, base=base, roots=[folder])
+        loaded = load_profile(profile, base=relative_to, roots=[folder])
     except InputError as exc:
         raise ProfileError(str(exc)) from exc
     if search is None and not loaded.search:
