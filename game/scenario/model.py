@@ -798,8 +798,10 @@ class AIPlan(Strict):
     the AI profiles, not here."""
 
     role: Literal["offensive", "defensive"] = "defensive"
-    profile: str | None = Field(None, description="the AI profile this side plays with by default (a built-in "
-                                                   "profile name; tuned to play the campaign historically)")
+    profile: str | None = Field(None, max_length=4096,
+                                description="the AI profile this side plays with by default (a built-in "
+                                "profile name, or a profile file relative to the scenario and inside its "
+                                "folder tree; tuned to play the campaign historically)")
     axes: list[AIAxis] = []
     hold: list[Id] = Field([], description="places to keep garrisoned, most important first")
     static_types: list[Id] = Field([], description="unit types that hold their ground (garrisons, militia)")
