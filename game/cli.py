@@ -107,11 +107,12 @@ def build_parser() -> Parser:
                                    "charts/). Game i of every variant uses seed SEED+i, so the variants are "
                                    "compared game by game. A game that crashes is written to "
                                    "DIR/crashes/VARIANT-seedN.json (with its actions, to replay it) and the "
-                                   "batch goes on. Ctrl-C stops and writes what is finished (exit 130).")
-    p.add_argument("scenario", help="the base scenario file (variant 'base')")
+                                   "batch goes on. " + BATCH_FAULTS_HELP,
+                       epilog=BATCH_EXIT_HELP)
+    p.add_argument("scenario", nargs="?", help="the base scenario file (variant 'base'; not needed with --resume)")
     p.add_argument("variants", nargs="*", metavar="VARIANT",
                    help="variant scenario files, typically 'extends:' the base; each is named by its file stem")
-    p.add_argument("--games", type=int, default=100, metavar="N",
+    p.add_argument("--games", type=int, metavar="N",
                    help="games per variant (with --sprt: the most pairs to play; default 100)")
     _add_batch_options(p, "balance")
     _add_player_options(p)
@@ -129,6 +130,7 @@ def build_parser() -> Parser:
                         "list items by id or position, e.g. rules.combat.rout_loss, units.UNIT.strength or "
                         "regions.REGION.effects.SIDE.attrition_per_turn")
     _add_dice_option(p)
+    p.set_defaults(dice=None)  # 'keyed' unless --resume finds the batch's own
     p.add_argument("--report-side", metavar="SIDE",
                    help="the side the report follows where it shows one side (the win rate of a --sweep "
                         "chart); default: the scenario's first side")
@@ -144,8 +146,9 @@ def build_parser() -> Parser:
                                    "of every pairing uses seed SEED+i), and write games.csv, games.jsonl, "
                                    "league.json and report.html (each side's cross-table with 95% intervals, "
                                    "which player is stronger by a paired Wilcoxon test, Bradley-Terry ratings "
-                                   "and their chart). Ctrl-C stops and writes what is finished (exit 130).")
-    p.add_argument("scenario", help="the scenario file (two sides)")
+                                   "and their chart). " + BATCH_FAULTS_HELP,
+                       epilog=BATCH_EXIT_HELP)
+    p.add_argument("scenario", nargs="?", help="the scenario file (two sides; not needed with --resume)")
     p.add_argument("--players", metavar="P1,P2,...",
                    help="the players of both sides, comma-separated: random, simple, AI profile names "
                         "(default, offensive, ...), AI profile YAML files (named by their file stem) or the "
@@ -155,9 +158,10 @@ def build_parser() -> Parser:
                         "ai plan names for the side")
     p.add_argument("--side-players", action="append", default=[], metavar="SIDE=P1,P2,...",
                    help="the players of one side only (repeatable), instead of --players for that side")
-    p.add_argument("--games", type=int, default=20, metavar="N", help="games per pairing (default 20)")
+    p.add_argument("--games", type=int, metavar="N", help="games per pairing (default 20)")
     _add_batch_options(p, "league")
     _add_dice_option(p)
+    p.set_defaults(dice=None)
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the games on a Dask cluster (e.g. tcp://host:8786; needs pip install '.[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -171,13 +175,35 @@ def build_parser() -> Parser:
     return parser
 
 
+#: balance and league: some game crashed (or its worker died), so the batch is incomplete
+EXIT_INCOMPLETE = 3
+
+BATCH_FAULTS_HELP = ("Each game's record is appended to DIR/games.jsonl as it ends, so a batch that is stopped "
+                     "or killed keeps every finished game; DIR/batch.json describes the run. Ctrl-C or SIGTERM "
+                     "stops the workers, writes the report of the finished games and prints the command to "
+                     "finish the batch: --resume DIR plays only the missing games, on the same seeds, and ends "
+                     "with the report an uninterrupted run would have written. A worker process that dies "
+                     "mid-game costs that game only (recorded as crashed); the others are played again.")
+BATCH_EXIT_HELP = ("exit status: 0 every game played; 1 a usage error, an output folder that already holds a "
+                   "batch or cannot be written (read-only, full disk); 3 the batch ran to its end but some "
+                   "game crashed (see DIR/crashes/; --resume DIR plays those again); 130 stopped by Ctrl-C, "
+                   "143 by SIGTERM (--resume DIR finishes the batch).")
+
+
 def _add_batch_options(p: argparse.ArgumentParser, command: str) -> None:
-    """--workers, --seed and --out, as balance and league take them."""
+    """--workers, --seed, --out and --resume, as balance and league take them."""
     p.add_argument("--workers", type=int, metavar="W",
                    help="worker processes (default: the number of CPUs; 1 plays in this process; "
                         "not used with --scheduler)")
-    p.add_argument("--seed", type=seed_value, default=0, metavar="S", help="seed of the first game (default 0)")
-    p.add_argument("--out", metavar="DIR", help=f"output folder (default: {command}-SCENARIO_ID-YYYYmmdd-HHMMSS)")
+    p.add_argument("--seed", type=seed_value, metavar="S", help="seed of the first game (default 0)")
+    p.add_argument("--out", metavar="DIR",
+                   help=f"output folder (default: {command}-SCENARIO_ID-YYYYmmdd-HHMMSS); one that already "
+                        "holds a batch is refused (use --resume)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="finish the batch in DIR (stopped, killed or with crashed games): its scenario, "
+                        "players, seeds and options are read from DIR/batch.json and only the games missing "
+                        f"from DIR/games.jsonl are played; an option given again must agree with it "
+                        f"('main.py {command} --resume DIR' is enough)")
 
 
 def _add_dice_option(p: argparse.ArgumentParser) -> None:
@@ -445,16 +471,201 @@ def _games_and_workers(args: argparse.Namespace, command: str) -> int:
     return workers
 
 
-def _output_folder(given: str | None, command: str, scenario_id: str) -> Path | None:
-    """The output folder (default COMMAND-SCENARIO-TIMESTAMP), created; None (and a message) when
-    it cannot be."""
+#: the defaults of the options a batch's run description stores (None in the parser, so that
+#: --resume can tell an option given again from one left out)
+BATCH_DEFAULTS = {"balance": {"games": 100, "seed": 0, "dice": "keyed"},
+                  "league": {"games": 20, "seed": 0, "dice": "keyed"}}
+#: the arguments a batch's run description stores: what --resume plays again
+BATCH_ARGUMENTS = {"balance": ("scenario", "variants", "games", "seed", "side_profile", "player", "sweep", "sprt",
+                               "power", "dice", "report_side"),
+                   "league": ("scenario", "players", "side_players", "games", "seed", "dice")}
+OPTION_NAMES = {"scenario": "SCENARIO", "variants": "VARIANT", "side_profile": "--side-profile",
+                "report_side": "--report-side", "side_players": "--side-players"}
+
+
+def _batch_value(key: str, value):
+    """An argument as the run description stores it (scenario files as absolute paths)."""
+    if key == "scenario" and value is not None:
+        return str(Path(value).resolve())
+    if key == "variants":
+        return [str(Path(v).resolve()) for v in value]
+    return value
+
+
+def _option_text(key: str, value) -> str:
+    name = OPTION_NAMES.get(key, f"--{key}")
+    if value in (None, [], False):
+        return f"no {name}"
+    if value is True:
+        return name
+    if isinstance(value, list):
+        return " ".join(f"{name} {v}" for v in value) if name.startswith("-") else f"{name} {', '.join(value)}"
+    return f"{name} {value}"
+
+
+def _batch_arguments(args: argparse.Namespace, command: str) -> dict:
+    return {key: _batch_value(key, getattr(args, key)) for key in BATCH_ARGUMENTS[command]}
+
+
+def _resume_command(command: str, out: Path) -> str:
+    import shlex
+
+    return f"python main.py {command} --resume {shlex.quote(str(out))}"
+
+
+def _resume_arguments(args: argparse.Namespace, command: str) -> dict | None:
+    """With --resume DIR: the batch's run description (DIR/batch.json), its arguments set on
+    `args`; an argument given again must agree with it (a usage error otherwise). Without
+    --resume: None, the defaults filled in."""
+    from .balance import runner
+
+    if args.resume is None:
+        if args.scenario is None:
+            raise UsageError(f"main.py {command}: error: give the SCENARIO file (or --resume DIR to finish a batch)")
+        for key, value in BATCH_DEFAULTS[command].items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+        return None
+    folder = Path(args.resume)
+    if args.out is not None and Path(args.out).resolve() != folder.resolve():
+        raise UsageError(f"main.py {command}: error: --out {args.out} and --resume {args.resume} name two folders; "
+                         "a batch is finished in its own folder (leave out --out)")
+    try:
+        stored = runner.read_batch_file(folder)
+    except runner.BatchFileError as exc:
+        raise UsageError(f"main.py {command}: error: --resume: {exc}") from None
+    if stored.get("command") != command:
+        raise UsageError(f"main.py {command}: error: {folder} holds a {stored.get('command')} batch, not a "
+                         f"{command}: finish it with '{_resume_command(str(stored.get('command')), folder)}'")
+    saved = stored["arguments"]
+    for key in BATCH_ARGUMENTS[command]:
+        value = getattr(args, key)
+        if value in (None, [], False):  # not given: the stored value holds
+            continue
+        if _batch_value(key, value) != saved.get(key):
+            raise UsageError(f"main.py {command}: error: {_option_text(key, value)} contradicts the batch in "
+                             f"{folder}, which was started with {_option_text(key, saved.get(key))}; leave it out "
+                             "to finish that batch, or start a new one with a new --out")
+    for key in BATCH_ARGUMENTS[command]:
+        setattr(args, key, saved.get(key, BATCH_DEFAULTS[command].get(key)))
+    args.out = str(folder)
+    return stored
+
+
+def _check_resumable(stored: dict, variants, command: str, folder: Path) -> None:
+    """The batch rebuilt from its stored arguments must be the batch that was started: the same
+    variants (names, files, players, overrides, dice) and unchanged scenario files."""
+    from .balance import runner
+
+    now = [runner.variant_json(v) for v in variants]
+    if now != stored.get("variants"):
+        was = {v.get("name"): v for v in stored.get("variants") or []}
+        diff = next((v["name"] for v in now if was.get(v["name"]) != v), None) or "the list of variants"
+        raise UsageError(f"main.py {command}: error: --resume: the batch in {folder} cannot be rebuilt as it was "
+                         f"started ({diff} differs); it was started in {stored.get('cwd')}: resume it from there "
+                         "if it names profile files by relative paths")
+    for path, digest in (stored.get("files") or {}).items():
+        if runner.file_digest(path) != digest:
+            raise UsageError(f"main.py {command}: error: --resume: {path} has changed since the batch in {folder} "
+                             "started, so its remaining games would not match the finished ones: restore the "
+                             "file, or start a new batch with a new --out")
+
+
+def _output_folder(given: str | None, command: str, scenario_id: str, *, resume: bool = False) -> Path | None:
+    """The output folder (default COMMAND-SCENARIO-TIMESTAMP), created and checked for writing
+    (a probe file written and removed) before any game is played; a new batch refuses a folder
+    that already holds one. None (and a message) when it cannot be used."""
+    from .balance import runner
+
     out = Path(given or f"{command}-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    if not resume and runner.holds_batch(out):
+        print(f"main.py {command}: error: {out} already holds a batch: use --resume {out}, or name a new --out",
+              file=sys.stderr)
+        return None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"main.py {command}: error: cannot create the output folder {out}: {exc.strerror}", file=sys.stderr)
+        print(f"{out}: error: cannot create the output folder: {exc.strerror}", file=sys.stderr)
+        return None
+    try:
+        runner.check_writable(out)
+    except OSError as exc:
+        print(f"{out}: error: cannot write in the output folder: {exc.strerror}", file=sys.stderr)
         return None
     return out
+
+
+def _open_batch(out: Path, command: str, description: dict, stored: dict | None, variants, seeds):
+    """Start the batch's files: a new batch writes its run description and an empty journal; a
+    resumed one reads the finished games back from its journal (rewritten in order, without a
+    line cut short by a kill). (the journal, the finished outcomes); None (and a message) when
+    the folder cannot be written."""
+    from .balance import runner
+
+    journal_path = out / runner.GAMES_FILE
+    done: list = []
+    try:
+        if stored is None:
+            runner.write_batch_file(out, description)
+            runner.write_games_jsonl(journal_path, [])
+        else:
+            records, bad = runner.read_games(journal_path)
+            done = runner.resumed_outcomes(records, variants, seeds)
+            if bad:
+                print(f"{journal_path}: warning: {bad} line(s) that are not a whole game record were left out (a "
+                      "batch killed while writing); those games are played again", file=sys.stderr)
+            runner.write_games_jsonl(journal_path, [o.record for o in done if o.record is not None])
+        return runner.GamesJournal(journal_path), done
+    except (OSError, runner.OutputError) as exc:
+        reason = exc.reason if isinstance(exc, runner.OutputError) else exc.strerror
+        print(f"{out}: error: cannot write the batch's files: {reason}", file=sys.stderr)
+        return None
+
+
+def _run_guarded(out: Path, command: str, journal, done: list, play):
+    """Play the batch (`play()`); a file that cannot be written mid-batch (a full disk) stops it
+    with a message and exit 1 (every game finished so far is kept in games.jsonl). The Batch,
+    or the exit code."""
+    from .balance import runner
+
+    try:
+        return play()
+    except runner.OutputError as exc:
+        kept = len(done) + journal.written
+        print(f"{out}: error: cannot write {exc.path.name}: {exc.reason}. The batch is stopped and incomplete; "
+              f"the {kept} finished game(s) are kept in {out / runner.GAMES_FILE}. Make room, then finish it with: "
+              f"{_resume_command(command, out)}", file=sys.stderr)
+        return EXIT_INPUT
+    finally:
+        journal.close()
+
+
+def _final_write_failed(out: Path, command: str, exc: OSError) -> int:
+    print(f"{out}: error: cannot write the results: {exc.strerror or exc}. No file was left half written and "
+          f"every finished game is kept in {out / 'games.jsonl'}; make room, then write the report with: "
+          f"{_resume_command(command, out)}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _batch_exit(command: str, out: Path, batch, planned: int) -> int:
+    """The closing lines of an incomplete batch, and the exit code: 130 or 143 when a signal
+    stopped it, EXIT_INCOMPLETE when a game crashed, else 0."""
+    import signal as signals
+
+    if batch.interrupted:
+        signum = batch.signal or signals.SIGINT
+        try:
+            name = signals.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        print(f"{command}: stopped by {name}: the batch is incomplete ({len(batch.outcomes)} of at most {planned} "
+              f"games finished); finish it with: {_resume_command(command, out)}", file=sys.stderr)
+        return 128 + int(signum)
+    if batch.crashes:
+        print(f"The batch is incomplete: {len(batch.crashes)} game(s) crashed (exit code {EXIT_INCOMPLETE}); "
+              f"'{_resume_command(command, out)}' plays them again")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
 
 
 def cmd_balance(args: argparse.Namespace) -> int:
@@ -462,6 +673,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     from .rules.context import load_context
     from .scenario.loader import shown_path
 
+    stored = _resume_arguments(args, "balance")
     workers = _games_and_workers(args, "balance")
     arms, sweep = _balance_arms(args)
     # everything is checked before a single game is played
@@ -494,29 +706,48 @@ def cmd_balance(args: argparse.Namespace) -> int:
             power = PowerWatch(variants[0].name, args.power, sprt=args.sprt, max_pairs=args.games)
         except ValueError as exc:
             raise UsageError(f"main.py balance: error: --power: {exc}, got {args.power:g}") from None
+    seeds = range(args.seed, args.seed + args.games)
+    if stored is not None:
+        _check_resumable(stored, variants, "balance", Path(args.out))
+    shown = stored.get("scenario_text", args.scenario) if stored is not None else args.scenario
+    out = _output_folder(args.out, "balance", scenario_id, resume=stored is not None)
+    if out is None:
+        return EXIT_INPUT
+    description = {**runner.describe_batch("balance", _batch_arguments(args, "balance"), variants, seeds),
+                   "scenario_text": shown}
     backend = _balance_backend(args.scheduler, workers)
     if backend is None:
         return EXIT_INPUT
-    out = _output_folder(args.out, "balance", scenario_id)
-    if out is None:
+    opened = _open_batch(out, "balance", description, stored, variants, seeds)
+    if opened is None:
         backend.close()
         return EXIT_INPUT
-    seeds = range(args.seed, args.seed + args.games)
+    journal, done = opened
     total = len(seeds) * len(variants)
-    progress = runner.Progress(total, enabled=not args.quiet)
-    collect = runner.Collector(out / "crashes", progress, power)
+    if stored is not None:
+        print(f"resuming {out}: {len(done)} of {total} games are finished; playing the other "
+              f"{total - len(done)}" + (" at most (the sequential test may stop sooner)" if args.sprt else ""),
+              file=sys.stderr)
+    progress = runner.Progress(total - len(done), enabled=not args.quiet)
+    collect = runner.Collector(out / "crashes", progress, power, journal)
     started = datetime.datetime.now().astimezone()
     sprt_test = None
-    try:
-        if args.sprt:
-            from .balance.stats import SPRT
 
-            sprt_test = SPRT()
-            batch = runner.run_sprt(variants[0], variants[1], seeds, backend, sprt_test, collect)
-        else:
-            batch = runner.run_batch(variants, seeds, backend, collect)
-    finally:
-        progress.close()
+    def play():
+        nonlocal sprt_test
+        try:
+            if args.sprt:
+                from .balance.stats import SPRT
+
+                sprt_test = SPRT()
+                return runner.run_sprt(variants[0], variants[1], seeds, backend, sprt_test, collect, done)
+            return runner.run_batch(variants, seeds, backend, collect, done)
+        finally:
+            progress.close()
+
+    batch = _run_guarded(out, "balance", journal, done, play)
+    if isinstance(batch, int):
+        return batch
     if batch.interrupted:
         print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
     sprt = None
@@ -524,20 +755,28 @@ def cmd_balance(args: argparse.Namespace) -> int:
         sprt = {**sprt_test.to_dict(), "pairs": batch.pairs_used, "max_pairs": args.games,
                 "base": variants[0].name, "variant": variants[1].name}
     meta = {
-        "title": base_ctx.scenario.meta.title, "scenario": args.scenario, "scenario_id": scenario_id,
+        "title": base_ctx.scenario.meta.title, "scenario": shown, "scenario_id": scenario_id,
         "variants": {v.name: (v.overrides or shown_path(Path(v.path))) for v in variants},
         "players": variants[0].profiles, "report_side": report_side, "games_per_variant": args.games,
         "seeds": f"{args.seed}..{args.seed + args.games - 1}",
         "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
         "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
-        "games_played": len(batch.outcomes), "crashed": len(collect.crash_files), "interrupted": batch.interrupted,
+        "games_played": len(batch.outcomes), "crashed": len(batch.crashes), "interrupted": batch.interrupted,
     }
+    if stored is not None:
+        meta["resumed"] = {"from": stored.get("started"), "games_kept": batch.resumed}
+    if batch.rebuilds:
+        meta["pools_rebuilt"] = batch.rebuilds
     if power is not None:
         meta["power"] = power.estimate()
-    written, report = _write_balance(out, batch, variants, base_ctx, meta, sweep, sprt)
+    try:
+        written, report = _write_balance(out, batch, variants, base_ctx, meta, sweep, sprt)
+    except OSError as exc:
+        return _final_write_failed(out, "balance", exc)
+    runner.remove_stale_crashes(out / "crashes", batch.records)
     print(f"Wrote {len(batch.records)} game record(s) to {out}/: " + ", ".join(written))
-    if collect.crash_files:
-        print(f"{len(collect.crash_files)} game(s) crashed: crash reports (with the actions to replay them) in "
+    if batch.crashes:
+        print(f"{len(batch.crashes)} game(s) crashed: crash reports (with the actions to replay them) in "
               f"{out / 'crashes'}/")
     if sprt is not None:
         verdict = {"up": "the variant raises the score", "down": "the variant lowers the score",
@@ -548,7 +787,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
         print(_balance_summary(report))
     if power is not None:
         print(_power_summary(meta["power"]))
-    return 130 if batch.interrupted else EXIT_OK
+    return _batch_exit("balance", out, batch, total)
 
 
 def _power_summary(est: dict) -> str:
@@ -688,6 +927,7 @@ def cmd_league(args: argparse.Namespace) -> int:
     from .rules.context import load_context
     from .scenario.loader import shown_path
 
+    stored = _resume_arguments(args, "league")
     workers = _games_and_workers(args, "league")
     try:
         ctx = load_context(args.scenario)
@@ -700,49 +940,77 @@ def cmd_league(args: argparse.Namespace) -> int:
     members = _league_players(args, ctx)
     names = league.pairings(str(Path(args.scenario).resolve()), ctx.sides, members, args.dice)
     variants = [v for v, _ in names.values()]
+    seeds = range(args.seed, args.seed + args.games)
+    if stored is not None:
+        _check_resumable(stored, variants, "league", Path(args.out))
+    shown = stored.get("scenario_text", args.scenario) if stored is not None else args.scenario
+    out = _output_folder(args.out, "league", scenario_id, resume=stored is not None)
+    if out is None:
+        return EXIT_INPUT
     backend = _balance_backend(args.scheduler, workers, "league")
     if backend is None:
         return EXIT_INPUT
-    out = _output_folder(args.out, "league", scenario_id)
-    if out is None:
+    description = {**runner.describe_batch("league", _batch_arguments(args, "league"), variants, seeds),
+                   "scenario_text": shown}
+    opened = _open_batch(out, "league", description, stored, variants, seeds)
+    if opened is None:
         backend.close()
         return EXIT_INPUT
-    seeds = range(args.seed, args.seed + args.games)
-    progress = runner.Progress(len(seeds) * len(variants), enabled=not args.quiet, label="league")
-    collect = runner.Collector(out / "crashes", progress)
+    journal, done = opened
+    total = len(seeds) * len(variants)
+    if stored is not None:
+        print(f"resuming {out}: {len(done)} of {total} games are finished; playing the other {total - len(done)}",
+              file=sys.stderr)
+    progress = runner.Progress(total - len(done), enabled=not args.quiet, label="league")
+    collect = runner.Collector(out / "crashes", progress, journal=journal,
+                               prepare=lambda record: league.label([record], names))
     started = datetime.datetime.now().astimezone()
-    try:
-        batch = runner.run_batch(variants, seeds, backend, collect)
-    finally:
-        progress.close()
+
+    def play():
+        try:
+            return runner.run_batch(variants, seeds, backend, collect, done)
+        finally:
+            progress.close()
+
+    batch = _run_guarded(out, "league", journal, done, play)
+    if isinstance(batch, int):
+        return batch
     if batch.interrupted:
         print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
     records = batch.records
     league.label(records, names)
-    runner.write_games_csv(out / "games.csv", records)
-    runner.write_games_jsonl(out / "games.jsonl", records)
     players = {side: [m.name for m in ms] for side, ms in members.items()}
     result = league.analyse(records, ctx.sides, players, ctx.scenario.victory.score_side)
     plans = {side: (ctx.scenario.ai[side].profile if side in ctx.scenario.ai and ctx.scenario.ai[side].profile
                     else "default") for side in ctx.sides}
     result["meta"] = {
-        "title": ctx.scenario.meta.title, "scenario": shown_path(Path(args.scenario)), "scenario_id": scenario_id,
+        "title": ctx.scenario.meta.title, "scenario": shown_path(Path(shown)), "scenario_id": scenario_id,
         "players": {side: ", ".join(f"{m.name}" + (f" ({m.profile})" if m.profile != m.name else "") for m in ms)
                     for side, ms in members.items()},
         "'default' plays": plans, "games_per_pairing": args.games, "pairings": len(variants),
         "seeds": f"{args.seed}..{args.seed + args.games - 1}", "dice": args.dice,
         "backend": backend.name if backend.name != "process pool" else f"process pool of {workers}",
         "started": started.isoformat(timespec="seconds"), "seconds": round(batch.seconds, 1),
-        "games_played": len(batch.outcomes), "crashed": len(collect.crash_files), "interrupted": batch.interrupted,
+        "games_played": len(batch.outcomes), "crashed": len(batch.crashes), "interrupted": batch.interrupted,
     }
-    written = write_league(out, result)
+    if stored is not None:
+        result["meta"]["resumed"] = {"from": stored.get("started"), "games_kept": batch.resumed}
+    if batch.rebuilds:
+        result["meta"]["pools_rebuilt"] = batch.rebuilds
+    try:
+        runner.write_games_csv(out / "games.csv", records)
+        runner.write_games_jsonl(out / runner.GAMES_FILE, records)
+        written = write_league(out, result)
+    except OSError as exc:
+        return _final_write_failed(out, "league", exc)
+    runner.remove_stale_crashes(out / "crashes", records)
     print(f"Wrote {len(records)} game record(s) to {out}/: games.csv, games.jsonl, "
           + ", ".join(str(p.relative_to(out)) for p in written))
-    if collect.crash_files:
-        print(f"{len(collect.crash_files)} game(s) crashed: crash reports (with the actions to replay them) in "
+    if batch.crashes:
+        print(f"{len(batch.crashes)} game(s) crashed: crash reports (with the actions to replay them) in "
               f"{out / 'crashes'}/")
     print(_league_summary(result))
-    return 130 if batch.interrupted else EXIT_OK
+    return _batch_exit("league", out, batch, total)
 
 
 def _league_summary(result: dict) -> str:

@@ -15,8 +15,21 @@ scenario once and keeps it (:func:`context_for`).
 
 :func:`run_batch` plays everything; :func:`run_sprt` plays pairs in seed order and stops as soon
 as a sequential test decides. Both hand each outcome to a :class:`Collector` as it arrives (it
-keeps the records, writes crash files and moves the :class:`Progress` bar), stop cleanly on
-Ctrl-C and return the outcomes sorted by (variant, seed), never in completion order.
+keeps the records, appends each to the batch's journal, DIR/games.jsonl, writes crash files and
+moves the :class:`Progress` bar) and return the outcomes sorted by (variant, seed), never in
+completion order. Both take the outcomes of an earlier run of the same batch (``done``, read back
+from its journal) and play only the games missing from it, so an interrupted batch resumes.
+
+Faults (issue 17):
+
+- Ctrl-C or SIGTERM to the parent stops the batch cleanly: the workers are terminated and the
+  games already finished are kept (:attr:`Batch.signal` says which signal stopped it);
+- a pool worker that dies mid-game (kill -9, a segfault, the OOM killer) breaks the process pool;
+  the pool is rebuilt and only the game that was running on the dead worker is recorded as
+  crashed (:class:`WorkerDied`), every other game in flight is played again (see
+  :meth:`PoolBackend.recover` for how the culprit is found);
+- a worker whose parent dies (kill -9 of the parent) notices within half a second and exits
+  (:func:`watch_parent`), so no worker outlives its batch.
 """
 
 from __future__ import annotations
@@ -31,10 +44,12 @@ import platform
 import re
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
@@ -148,12 +163,85 @@ def crash_report(job: Job, exc: BaseException, trace: str, actions: list[str], c
     }
 
 
-def worker_init(setup: Callable[[], None] | None = None) -> None:
+#: how often a pool worker checks that its parent is still there (seconds)
+PARENT_POLL = 0.5
+#: the exit status of a worker that found its parent gone
+EXIT_ORPHANED = 75
+
+#: in a pool worker: where it says which game it starts (see :meth:`PoolBackend.recover`)
+_STARTED: Any = None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first); None where there is
+    no such file (no such process, or no /proc)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def _alive(pid: int, started: str | None = None) -> bool:
+    """Whether process `pid` is running: it exists, is not a zombie (a parent killed but not yet
+    reaped, whose workers must still go) and, on Linux, started at `started` (its pid not reused)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but not ours to signal
+        pass
+    fields = _proc_stat(pid)
+    if fields is None:
+        return not Path("/proc/self/stat").exists()  # no /proc: os.kill is all there is
+    return fields[0] not in ("Z", "X") and (started is None or fields[19] == started)
+
+
+def watch_parent(parent: int | None, interval: float = PARENT_POLL) -> threading.Thread:
+    """A daemon thread that ends this process (``os._exit``) as soon as its parent is gone: its
+    parent process id changes (the parent died and the process was adopted), or the batch's
+    process `parent` no longer runs (with the forkserver start method the worker's parent is the
+    fork server, which outlives the batch's process as long as a worker does; a batch killed
+    but not yet reaped is a zombie, which counts as gone). A worker of a batch killed with
+    kill -9 so exits within `interval` seconds instead of playing on as an orphan."""
+    first = os.getppid()
+    fields = _proc_stat(parent) if parent is not None else None
+    started = fields[19] if fields is not None and len(fields) > 19 else None
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != first or (parent is not None and not _alive(parent, started)):
+                os._exit(EXIT_ORPHANED)
+
+    thread = threading.Thread(target=loop, name="watch-parent", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker_init(setup: Callable[[], None] | None = None, parent: int | None = None,
+                started: Any = None) -> None:
     """Start of a pool worker: Ctrl-C is the parent's business (it stops the batch and keeps
-    what is finished), and `setup` (e.g. registering extra player profiles) runs once."""
+    what is finished); the worker exits when `parent` (the batch's process) is gone; it says on
+    `started` (a queue) which game it starts; and `setup` (e.g. registering extra player
+    profiles) runs once."""
+    global _STARTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STARTED = started
+    watch_parent(parent)
     if setup is not None:
         setup()
+
+
+def run_pooled(job: Job) -> Outcome:
+    """:func:`run_job` in a pool worker, first saying which game this worker now plays (so that
+    if the worker dies, the parent knows which game it took with it)."""
+    if _STARTED is not None:
+        try:
+            _STARTED.put((os.getpid(), job.variant.name, job.seed))
+        except (OSError, ValueError):  # the queue is gone: the pool is being torn down
+            pass
+    return run_job(job)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +249,11 @@ def worker_init(setup: Callable[[], None] | None = None) -> None:
 
 
 class Backend(Protocol):
-    """Where jobs run. Futures are opaque to the runner except for done() and cancelled()."""
+    """Where jobs run. Futures are opaque to the runner except for done() and cancelled().
+
+    A backend whose workers can die under their games (the process pool) also has
+    ``broken(future) -> bool`` (this future failed because the workers broke) and
+    ``recover(jobs) -> (crash outcomes, jobs to play again)`` (see :meth:`PoolBackend.recover`)."""
 
     slots: int  # games played at once (sizes the submission window)
     name: str
@@ -227,24 +319,59 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
+class WorkerDied(RuntimeError):
+    """The crash of a game whose pool worker died under it (killed, a segfault, out of memory)."""
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "its exit status is unknown"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"exit status {code}"
+
+
 class PoolBackend:
     """A local pool of worker processes (concurrent.futures.ProcessPoolExecutor); `setup` (a
-    module-level function, e.g. registering extra player profiles) runs once in each worker."""
+    module-level function, e.g. registering extra player profiles) runs once in each worker.
+
+    A worker that dies breaks the whole executor (every game in flight fails with
+    BrokenProcessPool): :meth:`recover` starts a new executor and says which game was at fault."""
 
     name = "process pool"
+    #: a game in flight on this many broken pools, none of them pinned on it, counts as crashed
+    STRIKES = 2
 
     def __init__(self, workers: int, setup: Callable[[], None] | None = None):
         self.slots = workers
-        self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(),
-                                               initializer=worker_init, initargs=(setup,))
+        self.setup = setup
+        self.rebuilds = 0  # executors started again after a worker died
+        self.strikes: dict[tuple[str, int], int] = {}
+        self._start()
+
+    def _start(self) -> None:
+        ctx = pool_context()
+        self._started = ctx.SimpleQueue()
+        self._processes: dict[int, Any] = {}
+        self.executor = cf.ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx, initializer=worker_init,
+                                               initargs=(self.setup, os.getpid(), self._started))
+
+    def _note_processes(self) -> None:
+        """Keep the executor's worker processes (it forgets them once broken)."""
+        self._processes.update(getattr(self.executor, "_processes", None) or {})
 
     def submit(self, job: Job) -> cf.Future:
         try:
-            return self.executor.submit(run_job, job)
-        except BrokenProcessPool as exc:  # a worker died earlier: this job fails the same way
-            future: cf.Future = cf.Future()
+            future = self.executor.submit(run_pooled, job)
+        except BrokenProcessPool as exc:  # a worker died since the last wait: this job fails the same way
+            future = cf.Future()
             future.set_exception(exc)
-            return future
+        self._note_processes()
+        return future
 
     def wait_any(self, pending: Collection[cf.Future]) -> Collection[cf.Future]:
         return cf.wait(pending, return_when=cf.FIRST_COMPLETED).done
@@ -254,6 +381,67 @@ class PoolBackend:
             return future.result()
         except Exception as exc:  # a worker died (BrokenProcessPool) or the result did not pickle
             return failed_outcome(job, exc)
+
+    def broken(self, future: cf.Future) -> bool:
+        """Whether this finished future failed because the pool broke (a worker died)."""
+        return future.done() and not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
+
+    def _running(self) -> dict[int, tuple[str, int]]:
+        """{worker pid: (variant, seed) of the last game it started}, from the workers' messages."""
+        last: dict[int, tuple[str, int]] = {}
+        try:
+            while not self._started.empty():
+                pid, variant, seed = self._started.get()
+                last[pid] = (variant, seed)
+        except (OSError, EOFError, ValueError):  # a message cut short by the dying worker
+            pass
+        return last
+
+    def recover(self, lost: Sequence[Job]) -> tuple[list[Outcome], list[Job], bool]:
+        """After a worker died: the games it cost (crash outcomes), the games to play again, and
+        whether to play those one at a time (none could be pinned).
+
+        The broken executor is shut down (its manager thread has failed every game in flight and
+        terminated the other workers, which so end by SIGTERM) and a new one started. The dead
+        worker is the one that did not end by SIGTERM; the game it was playing is the one it
+        said it started last. That game is recorded as crashed; every other game in flight was
+        not at fault and is played again. When no game can be pinned that way (the worker was
+        itself ended by SIGTERM, or died before saying what it played), every game in flight
+        gets a strike and they are played again one at a time, alone on the pool, so that a
+        game which breaks the pool again is known; a game with :attr:`STRIKES` strikes (it broke
+        a pool while alone on it, or was in flight on two broken pools) is the crashed one."""
+        self._note_processes()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        running = self._running()
+        dead = {pid: p.exitcode for pid, p in self._processes.items()
+                if p.exitcode is not None and p.exitcode != -signal.SIGTERM}
+        try:
+            self._started.close()
+        except (AttributeError, OSError):
+            pass
+        self.rebuilds += 1
+        self._start()
+        culprits = {running[pid]: (pid, code) for pid, code in dead.items() if pid in running}
+        pinned = [j for j in lost if (j.variant.name, j.seed) in culprits]
+        crashed: list[Outcome] = []
+        retry: list[Job] = []
+        for job in lost:
+            key = (job.variant.name, job.seed)
+            if pinned:
+                if key not in culprits:
+                    retry.append(job)
+                    continue
+                pid, code = culprits[key]
+                why = f"the worker process (pid {pid}) died while playing this game ({_exit_text(code)})"
+            else:
+                self.strikes[key] = self.strikes.get(key, 0) + 1
+                if self.strikes[key] < self.STRIKES:
+                    retry.append(job)
+                    continue
+                why = (f"a worker process died while this game was in flight, {self.strikes[key]} times, the "
+                       "last time alone on the pool")
+            crashed.append(failed_outcome(job, WorkerDied(why + "; the other games in flight were played again")))
+        return crashed, retry, not pinned
 
     def cancel(self, futures: Collection[cf.Future]) -> None:
         for f in futures:
@@ -265,13 +453,18 @@ class PoolBackend:
             return
         # Ctrl-C: the games still running are not waited for. The executor has no public way
         # to stop its workers before Python 3.14 (terminate_workers), so end them by their ids.
-        processes = list(getattr(self.executor, "_processes", {}).values())
+        self._note_processes()
+        processes = list(self._processes.values())
         self.executor.shutdown(wait=False, cancel_futures=True)
         for p in processes:
             if p.is_alive():
                 p.terminate()
         for p in processes:
             p.join(timeout=5)
+        for p in processes:
+            if p.is_alive():  # a worker that ignores SIGTERM (stuck in native code)
+                p.kill()
+                p.join(timeout=5)
 
 
 class DaskBackend:
@@ -406,22 +599,124 @@ def write_crash(crash_dir: Path, crash: dict) -> Path:
     return path
 
 
+class OutputError(Exception):
+    """A batch's output could not be written (a full disk, a read-only folder)."""
+
+    def __init__(self, path: Path, exc: OSError):
+        self.path = Path(path)
+        self.errno = exc.errno
+        self.reason = exc.strerror or str(exc)
+        super().__init__(f"{self.path}: {self.reason}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a write may take part of the data)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class GamesJournal:
+    """DIR/games.jsonl as the batch runs: each finished game's record appended as one JSON line,
+    written through to the disk (fsync) before the next game is taken, so that whatever stops
+    the batch (Ctrl-C, kill -9, a power cut) the games finished so far are in the file, each
+    line whole. A write that fails (a full disk) is taken back (the file is cut to its length
+    before it) and raises :class:`OutputError`: the file never ends in half a record."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(self.path, exc) from exc
+        self.written = 0
+
+    def append(self, record: dict) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        size = os.fstat(self._fd).st_size
+        try:
+            _write_all(self._fd, line)
+            os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, size)
+            except OSError:
+                pass
+            raise OutputError(self.path, exc) from exc
+        self.written += 1
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> GamesJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_games(path: Path) -> tuple[list[dict], int]:
+    """The records of a journal (games.jsonl) and the number of lines that are not a whole
+    record (the last line of a batch killed while writing it); no file: no records."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return [], 0
+    records: list[dict] = []
+    bad = 0
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            bad += 1
+            continue
+        if isinstance(record, dict) and "variant" in record and isinstance(record.get("seed"), int):
+            records.append(record)
+        else:
+            bad += 1
+    return records, bad
+
+
 class Collector:
-    """Receives the outcomes as they arrive: writes each crash report at once (so it survives
-    an interrupted batch), moves the progress bar, and keeps every outcome."""
+    """Receives the outcomes as they arrive: labels each record (`prepare`), appends it to the
+    journal (DIR/games.jsonl) and writes each crash report at once (so both survive an
+    interrupted or killed batch), moves the progress bar, and keeps every outcome. A file that
+    cannot be written raises :class:`OutputError` (the batch stops)."""
 
     def __init__(self, crash_dir: Path | None = None, progress: Progress | None = None,
-                 power: PowerWatch | None = None):
+                 power: PowerWatch | None = None, journal: GamesJournal | None = None,
+                 prepare: Callable[[dict], None] | None = None):
         self.crash_dir = crash_dir
         self.progress = progress
         self.power = power
+        self.journal = journal
+        self.prepare = prepare
         self.outcomes: list[Outcome] = []
         self.crash_files: list[Path] = []
 
+    def known(self, outcome: Outcome) -> None:
+        """An outcome of an earlier run of the batch (resumed): it counts for the power estimate."""
+        if self.power is not None and outcome.record is not None:
+            self.power.add(outcome.record)
+
     def __call__(self, outcome: Outcome) -> None:
+        if outcome.record is not None:
+            if self.prepare is not None:
+                self.prepare(outcome.record)
+            if self.journal is not None:
+                self.journal.append(outcome.record)
         self.outcomes.append(outcome)
         if outcome.crash is not None and self.crash_dir is not None:
-            self.crash_files.append(write_crash(self.crash_dir, outcome.crash))
+            try:
+                self.crash_files.append(write_crash(self.crash_dir, outcome.crash))
+            except OSError as exc:
+                raise OutputError(crash_path(self.crash_dir, outcome.crash), exc) from exc
         if self.power is not None and outcome.record is not None:
             self.power.add(outcome.record)
             if self.progress is not None:
@@ -438,6 +733,9 @@ class Batch:
     interrupted: bool = False
     seconds: float = 0.0
     pairs_used: int | None = None  # SPRT: the pairs fed to the test
+    signal: int | None = None  # what stopped an interrupted batch: SIGINT (Ctrl-C) or SIGTERM
+    resumed: int = 0  # outcomes taken over from an earlier run of the batch
+    rebuilds: int = 0  # process pools started again after a worker died
 
     @property
     def records(self) -> list[dict]:
@@ -454,54 +752,172 @@ def sort_outcomes(outcomes: Iterable[Outcome], variants: Sequence[Variant]) -> l
     return sorted(outcomes, key=lambda o: (order[o.job.variant.name], o.job.seed))
 
 
-def _drive(backend: Backend, jobs: Iterator[Job], window: int, take: Callable[[Outcome], bool]) -> bool:
+class Stopped(KeyboardInterrupt):
+    """The batch was asked to stop: Ctrl-C (SIGINT) or SIGTERM, whose number it carries."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopSignals:
+    """While active (in the main thread), SIGINT and SIGTERM raise :class:`Stopped` in the main
+    thread, except inside :meth:`critical` (taking an outcome: its record is being written),
+    which the stop waits for; once the batch is stopping, further signals are noted only (the
+    finished games are being kept and the workers ended). Restores the handlers on exit."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.stopping = False
+        self._depth = 0
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for s in self.SIGNALS:
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, old in self._old.items():
+            signal.signal(s, old)
+        self._old.clear()
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self._depth == 0 and not self.stopping:
+            self.stopping = True
+            raise Stopped(signum)
+
+    @contextmanager
+    def critical(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if self._depth == 0 and self.signum is not None and not self.stopping:
+            self.stopping = True
+            raise Stopped(self.signum)
+
+
+def _drive(backend: Backend, jobs: Iterator[Job], window: int, take: Callable[[Outcome], bool]) -> int | None:
     """Keep up to `window` jobs submitted, hand each finished one to `take` (True: stop now),
-    until there are none left. Ctrl-C hands over what has finished and stops. Returns whether
-    the run was interrupted; the backend is closed on the way out."""
+    until there are none left. Ctrl-C or SIGTERM hands over what has finished and stops; a
+    worker that died costs the game it was playing (see :meth:`PoolBackend.recover`) and the
+    other games in flight are submitted again. Returns the signal that stopped the run (None:
+    it ran to its end); the backend is closed on the way out, its workers ended if the run
+    stops early or `take` raises (a file that cannot be written)."""
     pending: dict[Any, Job] = {}
+    alone: list[Job] = []  # games under suspicion after a broken pool: played one at a time
+    stop = StopSignals()
+    is_broken: Callable[[Any], bool] = getattr(backend, "broken", lambda future: False)
 
     def fill() -> None:
+        if alone:
+            if not pending:
+                suspect = alone.pop(0)
+                pending[backend.submit(suspect)] = suspect
+            return
         while len(pending) < window:
             job = next(jobs, None)
             if job is None:
                 return
             pending[backend.submit(job)] = job
 
-    try:
-        fill()
-        while pending:
-            for future in backend.wait_any(list(pending)):
-                job = pending.pop(future)
-                if take(backend.outcome(future, job)):
-                    # the games still running are not wanted: do not wait for them
-                    backend.cancel(list(pending))
-                    backend.close(abort=True)
-                    return False
+    def hand(outcome: Outcome) -> bool:
+        with stop.critical():
+            return take(outcome)
+
+    def recover() -> bool:
+        """The pool broke: keep what finished before, count the game the dead worker cost, play
+        the others again. True: `take` asked to stop."""
+        finished = [(f, job) for f, job in pending.items() if f.done() and not f.cancelled() and not is_broken(f)]
+        for f, _ in finished:
+            del pending[f]
+        lost = list(pending.values())
+        pending.clear()
+        for f, job in finished:
+            if hand(backend.outcome(f, job)):
+                return True
+        with stop.critical():
+            crashed, retry, one_at_a_time = backend.recover(lost)  # type: ignore[attr-defined]
+        for outcome in crashed:
+            if hand(outcome):
+                return True
+        if one_at_a_time:
+            alone[:0] = retry
+        else:
+            for job in retry:
+                pending[backend.submit(job)] = job
+        return False
+
+    with stop:
+        try:
             fill()
-    except KeyboardInterrupt:
-        finished = [(f, job) for f, job in pending.items() if f.done() and not f.cancelled()]
-        backend.cancel([f for f in pending if not f.done()])
-        for future, job in finished:
-            take(backend.outcome(future, job))
-        backend.close(abort=True)
-        return True
-    backend.close()
-    return False
+            while pending:
+                done = backend.wait_any(list(pending))
+                if any(is_broken(f) for f in done):
+                    if recover():
+                        backend.cancel(list(pending))
+                        backend.close(abort=True)
+                        return None
+                else:
+                    for future in done:
+                        job = pending.pop(future)
+                        if hand(backend.outcome(future, job)):
+                            # the games still running are not wanted: do not wait for them
+                            backend.cancel(list(pending))
+                            backend.close(abort=True)
+                            return None
+                fill()
+            backend.close()
+        except KeyboardInterrupt as exc:
+            stop.stopping = True
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            finished = [(f, job) for f, job in pending.items()
+                        if f.done() and not f.cancelled() and not is_broken(f)]
+            backend.cancel([f for f in pending if not f.done()])
+            try:
+                for future, job in finished:
+                    take(backend.outcome(future, job))
+            finally:
+                backend.close(abort=True)
+            return signum
+        except BaseException:
+            stop.stopping = True
+            backend.cancel(list(pending))
+            backend.close(abort=True)
+            raise
+    return None
+
+
+def _missing(jobs: Iterable[Job], done: Iterable[Outcome]) -> Iterator[Job]:
+    have = {(o.job.variant.name, o.job.seed) for o in done}
+    return (j for j in jobs if (j.variant.name, j.seed) not in have)
 
 
 def run_batch(variants: Sequence[Variant], seeds: Sequence[int], backend: Backend,
-              collect: Collector | None = None) -> Batch:
-    """Play every variant on every seed (seed by seed, so an interrupted batch keeps pairs)."""
+              collect: Collector | None = None, done: Sequence[Outcome] = ()) -> Batch:
+    """Play every variant on every seed (seed by seed, so an interrupted batch keeps pairs);
+    the games in `done` (an earlier run's, resumed) are not played again but kept."""
     collect = collect or Collector()
     start = time.perf_counter()
-    jobs = (Job(v, s) for s in seeds for v in variants)
+    for outcome in done:
+        collect.known(outcome)
+    jobs = _missing((Job(v, s) for s in seeds for v in variants), done)
 
     def take(outcome: Outcome) -> bool:
         collect(outcome)
         return False
 
-    interrupted = _drive(backend, jobs, max(4 * backend.slots, 16), take)
-    return Batch(sort_outcomes(collect.outcomes, variants), interrupted, time.perf_counter() - start)
+    signum = _drive(backend, jobs, max(4 * backend.slots, 16), take)
+    return Batch(sort_outcomes([*done, *collect.outcomes], variants), signum is not None,
+                 time.perf_counter() - start, signal=signum, resumed=len(done),
+                 rebuilds=getattr(backend, "rebuilds", 0))
 
 
 class SequentialTest(Protocol):
@@ -513,14 +929,16 @@ class SequentialTest(Protocol):
 
 
 def run_sprt(base: Variant, variant: Variant, seeds: Sequence[int], backend: Backend, test: SequentialTest,
-             collect: Collector | None = None) -> Batch:
+             collect: Collector | None = None, done: Sequence[Outcome] = ()) -> Batch:
     """Play (base, variant) pairs in seed order, about two pairs per worker at a time, and feed
     ``test.update(variant score - base score)`` in seed order (outcomes that arrive early wait
     for the pairs before them); stop as soon as ``test.decision`` is not None or the seeds run
     out. A pair with a crashed game, or without a score, is kept but not fed to the test.
 
     The batch keeps the pairs that were fed in (the games finished past the stopping pair
-    depend on timing and are dropped); an interrupted batch keeps everything finished."""
+    depend on timing and are dropped); an interrupted batch keeps everything finished. The
+    games in `done` (an earlier run's, resumed) are fed first, in seed order, and not played
+    again: the test takes the same pairs as in a run never interrupted."""
     collect = collect or Collector()
     start = time.perf_counter()
     waiting: dict[int, dict[str, Outcome]] = {}
@@ -528,8 +946,7 @@ def run_sprt(base: Variant, variant: Variant, seeds: Sequence[int], backend: Bac
     order = list(seeds)
     cursor = [0]
 
-    def take(outcome: Outcome) -> bool:
-        collect(outcome)
+    def feed(outcome: Outcome) -> bool:
         waiting.setdefault(outcome.job.seed, {})[outcome.job.variant.name] = outcome
         while cursor[0] < len(order) and len(waiting.get(order[cursor[0]], {})) == 2:
             pair = waiting.pop(order[cursor[0]])
@@ -542,11 +959,26 @@ def run_sprt(base: Variant, variant: Variant, seeds: Sequence[int], backend: Bac
                 return True
         return False
 
-    jobs = (Job(v, s) for s in order for v in (base, variant))
-    interrupted = _drive(backend, jobs, 4 * max(backend.slots, 1), take)
+    def take(outcome: Outcome) -> bool:
+        collect(outcome)
+        return feed(outcome)
+
+    rank = {s: k for k, s in enumerate(order)}
+    decided = False
+    for outcome in sorted(done, key=lambda o: (rank.get(o.job.seed, len(order)), o.job.variant.name != base.name)):
+        collect.known(outcome)
+        if not decided and outcome.job.seed in rank:
+            decided = feed(outcome)
+    signum = None
+    if not decided:
+        jobs = _missing((Job(v, s) for s in order for v in (base, variant)), done)
+        signum = _drive(backend, jobs, 4 * max(backend.slots, 1), take)
+    else:
+        backend.close()
+    interrupted = signum is not None
     kept = used + ([o for pair in waiting.values() for o in pair.values()] if interrupted else [])
     return Batch(sort_outcomes(kept, [base, variant]), interrupted, time.perf_counter() - start,
-                 pairs_used=cursor[0])
+                 pairs_used=cursor[0], signal=signum, resumed=len(done), rebuilds=getattr(backend, "rebuilds", 0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -606,3 +1038,121 @@ def write_games_jsonl(path: Path, records: Sequence[dict]) -> None:
     """games.jsonl: every record in full, one JSON object per line (reports rebuild from it)."""
     write_text_atomic(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# the output folder and the run description (resuming a batch)
+
+#: the run description a batch writes in its folder before the first game (what --resume reads)
+BATCH_FILE = "batch.json"
+#: the journal of finished games, appended as each ends and rewritten in order at the end
+GAMES_FILE = "games.jsonl"
+#: files whose presence means a folder already holds a batch's results
+RESULT_FILES = (BATCH_FILE, GAMES_FILE, "games.csv", "report.json", "league.json")
+BATCH_FORMAT = 1
+
+
+class BatchFileError(ValueError):
+    """A folder's run description is missing or unreadable (the message says why)."""
+
+
+def holds_batch(folder: Path) -> bool:
+    """Whether `folder` already holds a batch's results (a run description, records or a report)."""
+    return any((Path(folder) / name).exists() for name in RESULT_FILES)
+
+
+def check_writable(folder: Path) -> None:
+    """Create `folder` (and its parents) and write, sync and remove a probe file in it, so that a
+    folder that cannot be written is found before the first game; OSError when it cannot."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".write-probe-{os.getpid()}"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_all(fd, b"probe\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        try:
+            os.unlink(probe)
+        except FileNotFoundError:
+            pass
+
+
+def variant_json(v: Variant) -> dict:
+    """A variant as the run description stores it (overrides' dates as ISO text)."""
+    return json.loads(json.dumps({"name": v.name, "path": v.path, "profiles": dict(v.profiles),
+                                  "overrides": dict(v.overrides), "dice": v.dice}, default=str))
+
+
+def file_digest(path: str | Path) -> str | None:
+    """The SHA-256 of a file's bytes (None: it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def describe_batch(command: str, arguments: dict, variants: Sequence[Variant], seeds: Sequence[int]) -> dict:
+    """The run description of a batch: the command and its arguments (what --resume replays), the
+    variants they made, the seeds and the digest of every scenario file played."""
+    first = seeds[0] if len(seeds) else 0
+    return {"format": BATCH_FORMAT, "command": command,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cwd": os.getcwd(),
+            "arguments": json.loads(json.dumps(arguments, default=str)),
+            "variants": [variant_json(v) for v in variants],
+            "seeds": {"first": first, "games": len(seeds)},
+            "files": {v.path: file_digest(v.path) for v in variants}}
+
+
+def write_batch_file(folder: Path, description: dict) -> None:
+    write_text_atomic(Path(folder) / BATCH_FILE, json.dumps(description, indent=2) + "\n")
+
+
+def read_batch_file(folder: Path) -> dict:
+    """The run description in `folder`; BatchFileError (saying why) when there is none to use."""
+    path = Path(folder) / BATCH_FILE
+    if not Path(folder).is_dir():
+        raise BatchFileError(f"{folder} is not a folder (--resume names the output folder of a batch)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BatchFileError(f"{folder} holds no batch to resume (there is no {path.name}: it is written when "
+                             "a batch starts)") from None
+    except (OSError, ValueError) as exc:
+        raise BatchFileError(f"{path}: cannot read the batch's description: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != BATCH_FORMAT or not isinstance(data.get("arguments"), dict):
+        raise BatchFileError(f"{path}: not a batch description this version can resume "
+                             f"(expected format {BATCH_FORMAT})")
+    return data
+
+
+def resumed_outcomes(records: Iterable[dict], variants: Sequence[Variant], seeds: Sequence[int]) -> list[Outcome]:
+    """The outcomes of an earlier run from its records: one per (variant, seed) of this batch
+    (the first record of each), in (variant, seed) order; other records are left out."""
+    by_name = {v.name: v for v in variants}
+    wanted = set(seeds)
+    seen: dict[tuple[str, int], Outcome] = {}
+    for r in records:
+        v = by_name.get(r.get("variant"))  # type: ignore[arg-type]
+        key = (str(r.get("variant")), r.get("seed"))
+        if v is None or r.get("seed") not in wanted or key in seen:
+            continue
+        seen[key] = Outcome(Job(v, int(r["seed"])), record=r)  # type: ignore[index]
+    return sort_outcomes(seen.values(), variants)
+
+
+def remove_stale_crashes(crash_dir: Path, records: Iterable[dict]) -> list[Path]:
+    """Remove the crash reports of games that now have a record (they crashed in an earlier run
+    and were played again on resuming); the paths removed."""
+    removed = []
+    for r in records:
+        path = crash_path(crash_dir, {"variant": r["variant"], "seed": r["seed"]})
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    return removed
