@@ -923,7 +923,8 @@ def run_batch(variants: Sequence[Variant], seeds: Sequence[int], backend: Backen
 class SequentialTest(Protocol):
     """What :func:`run_sprt` needs of a test (:class:`game.balance.stats.SPRT`)."""
 
-    decision: str | None
+    @property
+    def decision(self) -> str | None: ...
 
     def update(self, diff: float) -> None: ...
 
