@@ -616,6 +616,9 @@ def _open_batch(out: Path, command: str, description: dict, stored: dict | None,
                       "batch killed while writing); those games are played again", file=sys.stderr)
             runner.write_games_jsonl(journal_path, [o.record for o in done if o.record is not None])
         return runner.GamesJournal(journal_path), done
+    except runner.BatchFileError as exc:  # a journal that is not a regular file, or too big
+        print(f"{journal_path}: error: {exc}", file=sys.stderr)
+        return None
     except (OSError, runner.OutputError) as exc:
         reason = exc.reason if isinstance(exc, runner.OutputError) else exc.strerror
         print(f"{out}: error: cannot write the batch's files: {reason}", file=sys.stderr)

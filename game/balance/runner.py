@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from .. import safefile
 from ..atomic import write_text_atomic
 from ..cache import BoundedCache
 from ..rules.context import Context, load_context
@@ -662,10 +663,12 @@ class GamesJournal:
 def read_games(path: Path) -> tuple[list[dict], int]:
     """The records of a journal (games.jsonl) and the number of lines that are not a whole
     record (the last line of a batch killed while writing it); no file: no records."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return [], 0
+    try:
+        data = safefile.raw_read(Path(path), MAX_JOURNAL_BYTES, what="games journal (games.jsonl)")
+    except safefile.FileProblem as exc:
+        raise BatchFileError(str(exc)) from None
     records: list[dict] = []
     bad = 0
     for line in data.split(b"\n"):
@@ -673,7 +676,7 @@ def read_games(path: Path) -> tuple[list[dict], int]:
             continue
         try:
             record = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             bad += 1
             continue
         if isinstance(record, dict) and "variant" in record and isinstance(record.get("seed"), int):
@@ -1046,6 +1049,9 @@ def write_games_jsonl(path: Path, records: Sequence[dict]) -> None:
 
 #: the run description a batch writes in its folder before the first game (what --resume reads)
 BATCH_FILE = "batch.json"
+MAX_BATCH_FILE_BYTES = 16 * 1024 * 1024
+#: A journal's limit: a record is a few kilobytes, so this is some hundreds of thousands of games.
+MAX_JOURNAL_BYTES = 2 * 1024 * 1024 * 1024
 #: the journal of finished games, appended as each ends and rewritten in order at the end
 GAMES_FILE = "games.jsonl"
 #: files whose presence means a folder already holds a batch's results
@@ -1117,12 +1123,14 @@ def read_batch_file(folder: Path) -> dict:
     path = Path(folder) / BATCH_FILE
     if not Path(folder).is_dir():
         raise BatchFileError(f"{folder} is not a folder (--resume names the output folder of a batch)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         raise BatchFileError(f"{folder} holds no batch to resume (there is no {path.name}: it is written when "
-                             "a batch starts)") from None
-    except (OSError, ValueError) as exc:
+                             "a batch starts)")
+    try:
+        data = json.loads(safefile.raw_read(path, MAX_BATCH_FILE_BYTES, what="batch description").decode("utf-8"))
+    except safefile.FileProblem as exc:
+        raise BatchFileError(str(exc)) from None
+    except (OSError, ValueError, RecursionError) as exc:
         raise BatchFileError(f"{path}: cannot read the batch's description: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != BATCH_FORMAT or not isinstance(data.get("arguments"), dict):
         raise BatchFileError(f"{path}: not a batch description this version can resume "
