@@ -66,6 +66,8 @@ class YMap(dict):
     pos: Pos
     key_pos: dict
     val_pos: dict
+    #: set by a variant's merge on an item whose id the base lacks (the "did you mean" text)
+    new_in_variant: str | None = None
 
     def __init__(self, *args, pos: Pos | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -164,6 +164,7 @@ def _is_idlist(items: YList) -> bool:
 
 def _merge_by_id(base: YList, over: YList, diags: DiagnosticList) -> YList:
     order: list[str] = [item["id"] for item in base]
+    base_ids = list(order)
     items: dict[str, tuple[Any, Pos]] = {item["id"]: (item, p) for item, p in zip(base, base.item_pos)}
     seen: dict[str, Pos] = {}
     for item, pos in zip(over, over.item_pos):
@@ -190,6 +191,8 @@ def _merge_by_id(base: YList, over: YList, diags: DiagnosticList) -> YList:
         else:
             items[ident] = (item, pos)
             order.append(ident)
+            # a new item: when it lacks a required key, say so (it may be a base item's id mistyped)
+            item.new_in_variant = did_you_mean(ident, base_ids)
     out = YList(pos=over.pos)
     for ident in order:
         value, pos = items[ident]
@@ -330,6 +333,19 @@ def describe_path(raw: Any, path: tuple) -> str:
     return text
 
 
+def _node_at(raw: Any, path: tuple) -> Any:
+    """The raw node at a pydantic location (keys and list indices), or None."""
+    node = raw
+    for step in path:
+        if isinstance(node, YMap):
+            node = node.get(step)
+        elif isinstance(node, YList) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    return node
+
+
 def _holds_rejected(value: Any, depth: int = 3) -> bool:
     """Whether a value is, or directly holds, one refused when the file was read (a pydantic error
     on a short list such as a coordinate then says nothing new)."""
@@ -357,8 +373,14 @@ def report_pydantic_error(raw: YMap, loc: tuple, err: ErrorDetails, diags: Diagn
                                                        f"{hint}{expected}", path)
         return
     if kind == "missing":
+        owner = _node_at(raw, path[:-1])
+        new_hint = getattr(owner, "new_in_variant", None)
+        if new_hint is not None:
+            owner.new_in_variant = None  # said once per item
+        added = (f" (the base has no item '{owner.get('id')}', so this one is new and needs every required key"
+                 f"{new_hint})") if new_hint is not None else ""
         diags.error(position_of(raw, path[:-1]), f"missing required key '{path[-1]}' in "
-                                                  f"{describe_path(raw, path[:-1])}", path)
+                                                  f"{describe_path(raw, path[:-1])}{added}", path)
         return
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
