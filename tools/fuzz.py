@@ -158,11 +158,16 @@ def ystr(s: str) -> Raw:
     return Raw(json.dumps(s, ensure_ascii=True))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _materialize(data: Any, raws: dict[str, bytes]) -> Any:
     if isinstance(data, Raw):
         token = f"FZRAW{len(raws):06d}Q"
         raws[token] = data.data
         return token
+    if isinstance(data, str) and _SURROGATE.search(data):  # libyaml's emitter refuses them: escapes
+        return _materialize(ystr(data), raws)
     if isinstance(data, dict):
         return {k: _materialize(v, raws) for k, v in data.items()}
     if isinstance(data, list):
@@ -631,6 +636,30 @@ class Builder:
             where = show(n[2])
         self.note(f"deep:{depth}", where)
 
+    def op_plausible(self, data: Any) -> None:
+        """A change of the kind a designer makes (a number scaled, a flag flipped, a date moved, a
+        list reordered): mostly still valid, so the short game plays the mutant."""
+        n = pick(self.rng, data, lambda c, k, p: isinstance(c[k], int | float | bool | dt.date | list))
+        if n is None:
+            return
+        old = n[0][n[1]]
+        rng = self.rng
+        if isinstance(old, bool):
+            value: Any = not old
+        elif isinstance(old, int):
+            value = rng.choice([old + 1, old - 1, old * 2, old // 2, 0, 1])
+        elif isinstance(old, float):
+            value = rng.choice([old * rng.uniform(0, 3), old + 0.5, 0.0, 1.0, round(old, 1)])
+        elif isinstance(old, dt.date):
+            value = old + dt.timedelta(days=rng.randint(-40, 40))
+        else:
+            value = list(old)
+            rng.shuffle(value)
+            if value and rng.random() < 0.5:
+                value.pop(rng.randrange(len(value)))
+        n[0][n[1]] = value
+        self.note("plausible", f"{show(n[2])}: {short(old)} -> {short(value)}")
+
     def op_yaml_raw(self, data: Any) -> None:
         n = pick(self.rng, data)
         if n is None:
@@ -641,8 +670,8 @@ class Builder:
         self.note("yaml_raw", f"{show(n[2])} = {text[:40]!r}")
 
     TREE_OPS = ("delete", "type_swap", "number", "date", "unicode", "long_string", "dangling", "unit_place",
-                "event_unit", "extends", "profile", "huge_map", "deep", "yaml_raw")
-    TREE_WEIGHTS = (10, 10, 12, 8, 8, 4, 10, 6, 5, 10, 6, 5, 4, 6)
+                "event_unit", "extends", "profile", "huge_map", "deep", "yaml_raw", "plausible")
+    TREE_WEIGHTS = (10, 10, 12, 8, 8, 4, 10, 6, 5, 10, 6, 5, 4, 6, 16)
     FILE_OPS = ("fifo", "symlink_zero", "symlink_loop", "dangling_symlink", "directory", "empty", "nul_bytes",
                 "truncate", "bom", "crlf", "oversize", "big_comment", "big_list", "not_utf8", "top_scalar")
 
@@ -1016,7 +1045,7 @@ def run_step(name: str, argv: list[str], cwd: Path, env: dict, timeout: float, m
 
 def _frame_signature(tb: str) -> str:
     """'ExcType at game/x.py:12 in func' from a traceback or a faulthandler dump."""
-    frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', tb)
+    frames = re.findall(r'File "([^"]+)", line (\d+),? in (\S+)', tb)
     exc = ""
     lines = [ln for ln in tb.strip().splitlines() if ln.strip()]
     if TRACEBACK in tb and lines:
