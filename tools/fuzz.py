@@ -765,7 +765,8 @@ class Builder:
         blob = dump_json(data)
         if checksum:
             fixed = recompute_checksum(blob)
-            self.case.mutations.append("checksum recomputed" if fixed != blob else "checksum not recomputable")
+            readable = fixed != blob or _readable(blob)
+            self.case.mutations.append("checksum recomputed" if readable else "checksum not recomputable")
             blob = fixed
         path.write_bytes(blob)
 
@@ -973,6 +974,13 @@ class Builder:
         else:
             path.write_bytes(text + b"\n{}")
         self.note(f"save:file:{kind}", path.name)
+
+
+def _readable(blob: bytes) -> bool:
+    try:
+        return isinstance(json.loads(blob.decode("utf-8")), dict)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return False
 
 
 def recompute_checksum(blob: bytes) -> bytes:
