@@ -1157,7 +1157,20 @@ def _menu_checks(scenario_dir: Path, side: str | None, opponent: str) -> list:
     return choices
 
 
+def _safe_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate read from a file) is printed escaped, never
+    an error in the middle of a message."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
 def run(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -69,6 +69,10 @@ def check_path_text(text: str) -> None:
         raise FileProblem("the path contains a NUL byte")
     if len(text) > MAX_PATH_CHARS:
         raise FileProblem(f"the path is {len(text):,} characters long, over the limit of {MAX_PATH_CHARS:,}")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise FileProblem("the path holds characters no file name can have (a lone surrogate?)") from None
 
 
 def resolve(path: Path) -> Path:

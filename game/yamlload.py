@@ -32,10 +32,15 @@ from .diagnostics import Diagnostic, DiagnosticList, InputError, Pos
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes after alias expansion
 MAX_DEPTH = 64  # nesting of lists and mappings; a scenario needs about 8
+#: YAML events (each value, and each list and mapping's start and end) a file may hold, counted
+#: before anything is composed: Ichi-Go has about 11,000; composing and checking 250,000 takes
+#: about two seconds, so a file of millions of tiny values is refused in a fraction of that.
+MAX_EVENTS = 250_000
 #: The largest integer a scenario may write: every integer converts exactly to a float, so no
 #: later conversion or arithmetic can overflow (a scenario's largest figures are in the millions).
 MAX_INT = 2**53
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MAP_TAG = _STD + "map"
@@ -166,6 +171,9 @@ def _compose(loader_class: type, text: str, shown: str) -> Node | None:
         raise InputError(Diagnostic(Pos(shown, line, col), f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as exc:
         raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML error: {exc}")) from None
+    except (ValueError, OverflowError) as exc:  # e.g. an escape "\U00110000" beyond Unicode
+        raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML syntax error: {exc} (an escape beyond "
+                                                      "Unicode?)")) from None
     except RecursionError:
         raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
     finally:
@@ -202,11 +210,19 @@ def _check_depth(loader: Any, shown: str) -> None:
     """Refuse documents nested deeper than MAX_DEPTH before composing them: the composers
     recurse once per level (libyaml's on the C stack), the event parser does not."""
     depth = 0
+    count = 0
     try:
         while True:
             event = loader.get_event()
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return
+            count += 1
+            if count > MAX_EVENTS:
+                mark = event.start_mark
+                line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                raise InputError(Diagnostic(Pos(shown, line, col),
+                                            f"more than {MAX_EVENTS:,} values, lists and mappings; expected a "
+                                            "scenario of reasonable size (Ichi-Go has about 11,000)"))
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -313,6 +329,10 @@ class _Builder:
                 # e.g. 1944-02-30 looks like a date but is none: keep the text and let the
                 # structural check say what the field expected
                 return node.value
+            if isinstance(value, str) and _SURROGATE.search(value):
+                self.diags.error(pos, "text holds a lone surrogate (an escape such as \\ud800), which is not a "
+                                      "character; expected plain Unicode text")
+                return REJECTED
             if isinstance(value, bool):
                 return value
             if isinstance(value, int) and abs(value) > MAX_INT:

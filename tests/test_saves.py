@@ -151,7 +151,7 @@ def test_cli_simulate_json_fields_and_replay_verify(tmp_path):
     again = run("simulate", str(EXAMPLE), "--seed", "5", "--json")
     assert json.loads(again.stdout)["state_hash"] == out["state_hash"]
     v = run("replay", str(save), "--verify")
-    assert v.returncode == 0 and "final state hash matches" in v.stdout, v.stderr
+    assert v.returncode == 0 and "the final state hash and the state snapshot match the save" in v.stdout, v.stderr
     # a save whose recorded hash is wrong (checksum recomputed, so only the hash differs) fails --verify
     from game.rules.saves import _checksum
     data = json.loads(save.read_text())

@@ -3,6 +3,7 @@ YAML profiles. Every player follows :class:`game.rules.players.Player`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..diagnostics import InputError
@@ -61,20 +62,24 @@ def scenario_folder(ctx: Context) -> Path:
     return Path(ctx.path).resolve().parent if ctx.path else Path.cwd()
 
 
-def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seconds: float | None = None) -> Player:
+def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seconds: float | None = None,
+                trusted: Sequence[Path] = ()) -> Player:
     """A player for `side`: 'random', 'simple', an AI profile (a built-in name or a YAML file),
     the search player, ``search[:BASE][@BUDGET]`` (:func:`parse_search`), or the scripted tricky
     human ``tricky[:BASE]`` (:mod:`game.ai.tricky`). 'default' means the
     profile the scenario's ``ai`` plan names for the side (its historical play), else the built-in
     default. A profile with ``search: true`` plays as the search player. `search_seconds` caps a
-    search player's time per phase (the window's one-second budget)."""
+    search player's time per phase (the window's one-second budget). A profile file must lie in
+    the scenario's folder tree, the shipped profile folder or one of the `trusted` folders (the
+    window's folder of the player's own profiles)."""
     if profile in PLAYERS:
         return PLAYERS[profile](seed=seed)
     head, colon, base = profile.partition(":")
     if head == TRICKY:
         if colon and not base:
             raise ProfileError(f"'{profile}': name the base player after 'tricky:' (e.g. tricky:default)")
-        return TrickyPlayer(make_player(ctx, side, base or "default", seed, search_seconds=search_seconds))
+        return TrickyPlayer(make_player(ctx, side, base or "default", seed, search_seconds=search_seconds,
+                                        trusted=trusted))
     search = parse_search(profile)
     rollouts: int | None = None
     seconds: float | None = None
@@ -87,7 +92,7 @@ def make_player(ctx: Context, side: str, profile: str, seed: int, *, search_seco
         profile = plan.profile if plan is not None and plan.profile else "default"
         relative_to = folder  # the scenario's own: to the scenario
     try:
-        loaded = load_profile(profile, base=relative_to, roots=[folder])
+        loaded = load_profile(profile, base=relative_to, roots=[folder, *trusted])
     except InputError as exc:
         raise ProfileError(str(exc)) from exc
     if search is None and not loaded.search:

@@ -13,6 +13,7 @@ nor pydantic.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .profile_model import Profile
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+BUILTIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def distance_scale(profile: Profile, hex_km: float, days_per_turn: int) -> float:
@@ -55,8 +57,9 @@ def resolve_profile(name_or_path: str, *, base: Path | None = None, roots: Seque
     at = Pos(name_or_path[:200] or "<profile>", 1, 1)
     if is_builtin_name(name_or_path):
         path = PROFILE_DIR / f"{name_or_path}.yaml"
-        if not path.is_file():
-            raise InputError(Diagnostic(at, f"unknown AI profile '{name_or_path[:80]}' (expected one of: "
+        if not (BUILTIN_NAME.fullmatch(name_or_path) and os.path.isfile(path)):
+            shown = name_or_path[:80].encode("utf-8", "backslashreplace").decode("utf-8")
+            raise InputError(Diagnostic(at, f"unknown AI profile '{shown}' (expected one of: "
                                         f"{', '.join(builtin_profiles())}, random, simple, or a YAML file)"))
         return path
     allowed = [PROFILE_DIR, *(roots or ())]

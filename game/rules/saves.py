@@ -104,8 +104,8 @@ def read_save(path: str | Path) -> Save:
     except json.JSONDecodeError as exc:
         raise fail(f"not a save file, or a damaged one: JSON error: {exc.msg}",
                    Pos(shown, exc.lineno, exc.colno)) from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise fail(f"not a save file, or a damaged one: {exc}") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise fail("not a save file, or a damaged one: it holds a number of thousands of digits") from None
     except RecursionError:
         raise fail("not a save file, or a damaged one: its JSON is nested too deeply") from None
     if not isinstance(data, dict) or not is_save_format(data.get("format")):
@@ -115,6 +115,10 @@ def read_save(path: str | Path) -> Save:
     if data.get("checksum") != _checksum(data):
         raise fail("the save was changed or damaged after it was written (checksum mismatch); "
                    "it cannot be trusted")
+    if not isinstance(data.get("scenario"), dict):
+        raise fail("the save's \"scenario\" is not a mapping of id, path and hash")
+    if not isinstance(data.get("actions"), list) or not all(isinstance(a, str) for a in data["actions"]):
+        raise fail("the save's \"actions\" is not a list of actions (text)")
     try:
         sc = data["scenario"]
         scenario = Path(sc["path"])
@@ -144,7 +148,11 @@ def context_for(save: Save, shown: str, scenario: str | Path | None = None) -> C
     """The scenario context a save was made with, checked against the save's content hash."""
     path = Path(scenario) if scenario is not None else save.scenario_path
     at = Pos(shown, 1, 1)
-    if not path.is_file():
+    try:
+        safefile.check_path_text(str(path))
+    except safefile.FileProblem as exc:
+        raise InputError(Diagnostic(at, f"the save's scenario path cannot be used: {exc}")) from None
+    if not os.path.isfile(path):
         raise InputError(Diagnostic(at, f"the save's scenario {path} is not there; give its location with --scenario"))
     ctx = load_context(path)
     if ctx.scenario.meta.id != save.scenario_id:

@@ -13,7 +13,6 @@ the map cannot be drawn.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -26,7 +25,7 @@ from pygame_gui.elements import UIButton, UIDropDownMenu, UILabel, UIPanel, UISe
 
 from . import dialogs
 from .app import App, Screen
-from .session import HUMAN, ScenarioChoice
+from .session import HUMAN, ScenarioChoice, user_profile_dir
 
 SEED_LIMIT = 10**12
 MAX_CONTENT = 1320  # pixels: wider, the lines of the description get too long to read
@@ -92,20 +91,6 @@ def default_index(choices: list[ScenarioChoice], scenario: object = None) -> int
             if c.path.resolve() == want:
                 return k
     return next((k for k, c in enumerate(choices) if c.ok), 0)
-
-
-def user_profile_dir() -> Path:
-    """The folder of the player's own AI profiles (``*.yaml``, see :mod:`game.ai.profile`): the
-    environment variable ``env_var("PROFILES")`` (``HEXWAR_PROFILES`` for the app name
-    ``hexwar``), else ``$XDG_CONFIG_HOME/APP/profiles`` (by default ``~/.config/APP/profiles``),
-    APP being :func:`game.app_name`. Read only: it is not created."""
-    from .. import app_name, env_var
-
-    env = os.environ.get(env_var("PROFILES"))
-    if env:
-        return Path(env).expanduser()
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / app_name() / "profiles"
 
 
 def profile_options() -> list[tuple[str, str]]:

@@ -92,6 +92,20 @@ class SaveInfo:
     error: str | None = None
 
 
+def user_profile_dir() -> Path:
+    """The folder of the player's own AI profiles (``*.yaml``, see :mod:`game.ai.profile`): the
+    environment variable ``env_var("PROFILES")`` (``HEXWAR_PROFILES`` for the app name
+    ``hexwar``), else ``$XDG_CONFIG_HOME/APP/profiles`` (by default ``~/.config/APP/profiles``),
+    APP being :func:`game.app_name`. Read only: it is not created."""
+    from .. import app_name, env_var
+
+    env = os.environ.get(env_var("PROFILES"))
+    if env:
+        return Path(env).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / app_name() / "profiles"
+
+
 # ---------------------------------------------------------------------------------------------
 # the session
 
@@ -120,7 +134,7 @@ class Session:
         for k, side in enumerate(ctx.sides):
             if self.players[side] != HUMAN:
                 self._ai[side] = make_player(ctx, side, self.players[side], player_seed(self.seed, k),
-                                             search_seconds=AI_PHASE_SECONDS)
+                                             search_seconds=AI_PHASE_SECONDS, trusted=[user_profile_dir()])
         self.autosave_enabled = autosave
         self.autosave_error: str | None = None  # the last autosave failure (disk full...), for a notice
         self.notice: str | None = None  # something the player should be told once (e.g. a resumed snapshot)
@@ -177,7 +191,7 @@ class Session:
             for k, side in enumerate(self.ctx.sides):
                 if side in self._ai:
                     self._ai[side] = make_player(self.ctx, side, self.players[side], player_seed(self.seed, k),
-                                             search_seconds=AI_PHASE_SECONDS)
+                                             search_seconds=AI_PHASE_SECONDS, trusted=[user_profile_dir()])
 
     # -- who moves ----------------------------------------------------------------------------
 
