@@ -134,10 +134,16 @@ def load_yaml(path: Path, shown: str | None = None) -> tuple[Any, DiagnosticList
 _Composer = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _TooLarge(InputError):
+    """A document past a size limit (nesting, values): no syntax error to word again."""
+
+
 def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
     diags = DiagnosticList()
     try:
         node = _compose(_Composer, text, shown)
+    except _TooLarge:
+        raise
     except InputError as exc:
         if _Composer is yaml.SafeLoader:
             raise _colour_comment_cause(exc, text, shown) from None
@@ -159,8 +165,9 @@ def load_yaml_text(text: str, shown: str) -> tuple[Any, DiagnosticList]:
 
 def _compose(loader_class: type, text: str, shown: str) -> Node | None:
     loader = loader_class(text)
+    probe = loader_class(text)
     try:
-        _check_depth(loader_class(text), shown)
+        _check_depth(probe, shown)
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -171,13 +178,16 @@ def _compose(loader_class: type, text: str, shown: str) -> Node | None:
         raise InputError(Diagnostic(Pos(shown, line, col), f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as exc:
         raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML error: {exc}")) from None
-    except (ValueError, OverflowError) as exc:  # e.g. an escape "\U00110000" beyond Unicode
-        raise InputError(Diagnostic(Pos(shown, 1, 1), f"YAML syntax error: {exc} (an escape beyond "
-                                                      "Unicode?)")) from None
+    except (ValueError, OverflowError):  # an escape beyond Unicode, e.g. "\U00110000"
+        mark = probe.get_mark()  # the probe reads the whole text first: it is where the scan stopped
+        raise InputError(Diagnostic(Pos(shown, mark.line + 1, mark.column + 1),
+                                    "YAML syntax error: an escape beyond the last Unicode character; "
+                                    "expected at most \\U0010FFFF")) from None
     except RecursionError:
         raise InputError(Diagnostic(Pos(shown, 1, 1), "YAML nesting is too deep")) from None
     finally:
         loader.dispose()
+        probe.dispose()
 
 
 def _colour_comment_cause(exc: InputError, text: str, shown: str) -> InputError:
@@ -220,17 +230,17 @@ def _check_depth(loader: Any, shown: str) -> None:
             if count > MAX_EVENTS:
                 mark = event.start_mark
                 line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                raise InputError(Diagnostic(Pos(shown, line, col),
-                                            f"more than {MAX_EVENTS:,} values, lists and mappings; expected a "
-                                            "scenario of reasonable size (Ichi-Go has about 11,000)"))
+                raise _TooLarge(Diagnostic(Pos(shown, line, col),
+                                           f"more than {MAX_EVENTS:,} values, lists and mappings; expected a "
+                                           "scenario of reasonable size (a large campaign has about 11,000)"))
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                    raise InputError(Diagnostic(Pos(shown, line, col),
-                                                f"lists and mappings nested more than {MAX_DEPTH} deep; "
-                                                "expected a scenario of reasonable shape"))
+                    raise _TooLarge(Diagnostic(Pos(shown, line, col),
+                                               f"lists and mappings nested more than {MAX_DEPTH} deep; "
+                                               "expected a scenario of reasonable shape"))
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:

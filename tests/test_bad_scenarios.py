@@ -21,9 +21,13 @@ CASES = sorted(p for p in BAD.glob("*.yaml") if not p.name.startswith("_"))
 
 
 def diagnostics_of(path: Path) -> list[str]:
+    """What `validate` reports: the scenario's own checks, then the AI profiles its plans name."""
+    from game.ai.profile import check_plan_profiles
     from game.scenario.validate import validate_file
 
     report = validate_file(os.path.relpath(path, ROOT))
+    if report.result.raw is not None and report.result.sections:
+        check_plan_profiles(report.result)
     return [d.format() for d in report.result.diagnostics.sorted()]
 
 
@@ -118,3 +122,17 @@ if __name__ == "__main__":
         update()
     else:
         print(__doc__)
+
+
+def test_a_file_of_too_many_values_is_refused_quickly(tmp_path):
+    """Half a million tiny values fit in the size limit but would take seconds and gigabytes to
+    build and check: the reader counts them as it scans (found by tools/fuzz.py, a hang)."""
+    from game.yamlload import MAX_BYTES, MAX_EVENTS
+
+    many = tmp_path / "many.yaml"
+    many.write_text("meta: [" + ",".join(["0"] * (MAX_EVENTS + 10)) + "]\n")
+    assert many.stat().st_size < MAX_BYTES
+    start = time.perf_counter()
+    got = diagnostics_of(many)
+    assert time.perf_counter() - start < 5.0
+    assert len(got) == 1 and f"more than {MAX_EVENTS:,} values" in got[0], got

@@ -101,6 +101,8 @@ def _load_chain(path: Path, shown: str, root: Path, stack: list[Path], result: L
     ext = data["extends"]
     ext_pos = data.val_pos["extends"]
     del data["extends"]
+    if ext is REJECTED:  # the reader has said why (a lone surrogate...): stop at that one error
+        raise InputError([])
     if not isinstance(ext, str) or not ext.strip():
         raise InputError(Diagnostic(ext_pos, "'extends' expects the file name of a base scenario, "
                                              "e.g. 'extends: base.yaml'"))
@@ -405,5 +407,6 @@ def report_pydantic_error(raw: YMap, loc: tuple, err: ErrorDetails, diags: Diagn
     value = err.get("input")
     got = ""
     if kind not in ("value_error", "assertion_error") and not isinstance(value, (dict, list)):
-        got = f", got {value!r}" if not isinstance(value, str) else f", got '{value}'"
+        shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+        got = f", got {shown if len(shown) <= 80 else shown[:60] + f'... ({len(shown):,} characters)'}"
     diags.error(position_of(raw, path), f"{where}: {message}{got}", path)
