@@ -261,6 +261,10 @@ class Checker:
                 if not q.min <= u.quality <= q.max:
                     self.report(path + ("quality",), f"quality {u.quality} is outside rules.quality "
                                                      f"{q.min}..{q.max}")
+                if u.strength < rules.min_strength:
+                    self.report(path + ("strength",), f"unit '{u.id}' has {u.strength:,} men, fewer than "
+                                                      f"rules.min_strength ({rules.min_strength:,}), below which "
+                                                      "a unit disbands; expected at least that many")
             if origin != "start":
                 if u.at is not None or u.hex is not None:
                     key = "at" if u.at is not None else "hex"
