@@ -56,7 +56,7 @@ def _final_hash(ctx, seed=3):
 
 def test_second_load_is_read_back_and_plays_the_same(cache, no_validation):
     first = load_context(EXAMPLE)
-    assert len(list(cache.glob("*.pickle"))) == 1
+    assert len(list(cache.glob("*.entry"))) == 1
     no_validation()
     second = load_context(EXAMPLE)
     assert second.content_hash == first.content_hash
@@ -88,15 +88,15 @@ def test_overrides_have_their_own_entries(cache):
     changed = load_context(EXAMPLE, {"rules.stacking.max_units": 4})
     assert plain.rules.stacking.max_units == 3 and changed.rules.stacking.max_units == 4
     assert load_context(EXAMPLE).rules.stacking.max_units == plain.rules.stacking.max_units
-    assert len(list(cache.glob("*.pickle"))) == 2
+    assert len(list(cache.glob("*.entry"))) == 2
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "writable by others", "not a file"])
 def test_damaged_or_foreign_entry_is_a_miss(cache, damage):
     load_context(EXAMPLE)
-    (entry,) = cache.glob("*.pickle")
+    (entry,) = cache.glob("*.entry")
     if damage == "garbage":
-        entry.write_bytes(b"not a pickle at all")
+        entry.write_bytes(b"not a cache entry at all")
     elif damage == "truncated":
         entry.write_bytes(entry.read_bytes()[:1000])
     elif damage == "writable by others":
@@ -114,7 +114,7 @@ def test_a_load_that_fails_is_not_kept(cache, tmp_path):
     bad.write_text("meta: {id: x}\n")
     with pytest.raises(InputError):
         load_context(bad)
-    assert not cache.exists() or not list(cache.glob("*.pickle"))
+    assert not cache.exists() or not list(cache.glob("*.entry"))
 
 
 def test_unwritable_folder_still_loads(tmp_path, monkeypatch):
@@ -129,5 +129,33 @@ def test_the_folder_keeps_the_last_entries(cache, monkeypatch, tmp_path):
     monkeypatch.setattr(compiled, "MAX_ENTRIES", 2)
     for k in range(4):
         load_context(EXAMPLE, {"rules.stacking.max_units": k + 3})
-    assert len(list(cache.glob("*.pickle"))) == 2
+    assert len(list(cache.glob("*.entry"))) == 2
     assert oct(cache.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_an_entry_reads_back_equal_and_holds_only_data(cache):
+    """The entry format gives back the same records, map and arrays; anything else in it (an
+    unknown tag or class, an object array) is refused, and a pickle is not even read."""
+    import numpy as np
+
+    from game.scenario import records
+
+    ctx = load_context(EXAMPLE)
+    (entry,) = cache.glob("*.entry")
+    payload = compiled.load(EXAMPLE)
+    frozen, scenario_map, content_hash, _table = payload
+    assert content_hash == ctx.content_hash and frozen == records.freeze(ctx.scenario)
+    assert np.array_equal(scenario_map.terrain, ctx.map.terrain) and scenario_map.terrain.flags.writeable
+    assert scenario_map.hexmap.n == ctx.n and scenario_map.place_hex == ctx.map.place_hex
+    assert compiled.decode(compiled.encode(payload))[0] == frozen
+    for forged in ({"o": ["Popen", []]}, {"x": 1}, {"r": ["_Private", [], []]}, {"a": ["|O", [1], 0, 8]}):
+        with pytest.raises((ValueError, KeyError, TypeError, AttributeError)):
+            compiled.decode(compiled.MAGIC + len(str(forged).replace("'", '"')).to_bytes(8, "big")
+                            + str(forged).replace("'", '"').encode() + b"\0" * 8)
+    with pytest.raises(ValueError):
+        compiled.encode({"f": open})  # not data: such a load is not kept
+    marker = cache.parent / "ran"
+    evil = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."  # a pickle that runs a command
+    entry.write_bytes(evil)
+    os.chmod(entry, 0o600)
+    assert compiled.load(EXAMPLE) is None and not marker.exists()

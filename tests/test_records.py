@@ -140,7 +140,7 @@ def test_a_profile_is_read_back_until_its_file_changes(cache, tmp_path):
     first = load_profile(str(path))
     assert isinstance(first, records.Record) and first.aggression == 0.9 and first.name == "mine"
     assert load_profile(str(path)) == first
-    assert len(list(cache.glob("*.pickle"))) == 1
+    assert len(list(cache.glob("*.entry"))) == 1
     path.write_text("extends: default\naggression: 0.2\n")
     assert load_profile(str(path)).aggression == 0.2
     base = load_profile("default").model_dump()

@@ -6,11 +6,12 @@ model classes), more than half of a start-up that reads its scenario from the co
 So a :class:`~game.rules.context.Context` keeps its scenario as *records*: one per model object,
 with the same class name, the same fields (every field, set or defaulted, as the model gave it),
 the same ``model_fields_set`` and the same few methods, and nothing of pydantic. The records are
-what the compiled cache pickles, so a cache hit never imports pydantic; a scenario validated in
+what the compiled cache keeps, so a cache hit never imports pydantic; a scenario validated in
 this process is frozen into records the same way, so every game runs on the same kind of object.
 
-A record class exists for every model class name; a module attribute lookup makes it on first use
-(pickle finds record classes that way). The methods a model defines for the rules live in
+A record class exists for every model class name, made on first use (:func:`record_class`: the
+compiled cache finds record classes by name, and so do the pickles that carry them to worker
+processes, through a module attribute lookup). The methods a model defines for the rules live in
 :mod:`game.scenario.parts`, mixins both the model classes and the records inherit: one
 implementation for both.
 """
