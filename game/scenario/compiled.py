@@ -279,7 +279,7 @@ def decode(data: bytes) -> Any:
             return records._rebuild(name, {str(k): x for k, x in fields}, tuple(fields_set))
         if tag == "o":
             name, attributes = v
-            out = object.__new__(_CLASSES[name])
+            out: Any = object.__new__(_CLASSES[name])
             out.__dict__.update({str(k): x for k, x in attributes})
             return out
         raise _NotData(f"an unknown tag {tag!r}")
