@@ -573,15 +573,13 @@ def _check_resumable(stored: dict, variants, command: str, folder: Path) -> None
 
 def _output_folder(given: str | None, command: str, scenario_id: str, *, resume: bool = False) -> Path | None:
     """The output folder (default COMMAND-SCENARIO-TIMESTAMP), created and checked for writing
-    (a probe file written and removed) before any game is played; a new batch refuses a folder
-    that already holds one. None (and a message) when it cannot be used."""
+    (a probe file written and removed) before any game is played, and taken for this batch
+    (:func:`game.balance.runner.lock_folder`: a folder another running batch holds is refused);
+    a new batch refuses a folder that already holds one. None (and a message) when it cannot be
+    used."""
     from .balance import runner
 
     out = Path(given or f"{command}-{scenario_id}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
-    if not resume and runner.holds_batch(out):
-        print(f"main.py {command}: error: {out} already holds a batch: use --resume {out}, or name a new --out",
-              file=sys.stderr)
-        return None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -589,8 +587,17 @@ def _output_folder(given: str | None, command: str, scenario_id: str, *, resume:
         return None
     try:
         runner.check_writable(out)
+        runner.lock_folder(out)
+    except runner.FolderBusy as exc:
+        print(f"main.py {command}: error: {out} is in use by another batch that is still running (pid {exc}); "
+              "wait for it to end, or name a new --out", file=sys.stderr)
+        return None
     except OSError as exc:
         print(f"{out}: error: cannot write in the output folder: {exc.strerror}", file=sys.stderr)
+        return None
+    if not resume and runner.holds_batch(out):  # checked under the lock: two new batches cannot both pass
+        print(f"main.py {command}: error: {out} already holds a batch: use --resume {out}, or name a new --out",
+              file=sys.stderr)
         return None
     return out
 
@@ -1190,6 +1197,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
+    finally:
+        if "game.balance.runner" in sys.modules:  # a batch's output folder is given back
+            sys.modules["game.balance.runner"].release_folders()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -422,7 +422,36 @@ def test_a_folder_that_holds_a_batch_is_never_overwritten(capsys, tmp_path):
             assert code == 1 and stdout == ""
             assert err.strip() == (f"main.py {command}: error: {out} already holds a batch: use --resume {out}, "
                                    "or name a new --out")
-            assert [p.name for p in out.iterdir()] == [name] and (out / name).read_text() == "earlier results\n"
+            kept = [p.name for p in out.iterdir() if p.name != runner.LOCK_FILE]
+            assert kept == [name] and (out / name).read_text() == "earlier results\n"
+
+
+def test_a_folder_another_running_batch_holds_is_refused(capsys, tmp_path):
+    """Two batches in one folder would interleave their games in one journal: the second is
+    refused while the first runs (here: another process holds the folder's lock), and the folder
+    is free again once the holder ends."""
+    out = tmp_path / "busy"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from game.balance import runner; runner.lock_folder(Path(sys.argv[1])); "
+                               "print('held', flush=True); time.sleep(60)", str(out)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for args in (["--out", out], ["--resume", out]):
+            code, stdout, err = run(capsys, "balance", EXAMPLE, "--games", "1", "--workers", "1", *args, *RANDOM)
+            assert code == 1 and stdout == ""
+            if args[0] == "--out":
+                assert err.strip() == (f"main.py balance: error: {out} is in use by another batch that is still "
+                                       f"running (pid {holder.pid}); wait for it to end, or name a new --out")
+        assert not (out / "games.jsonl").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    code, _, err = run(capsys, "balance", EXAMPLE, "--games", "1", "--workers", "1", "-q", "--out", out, *RANDOM)
+    assert code == 0, err
+    code, _, err = run(capsys, "balance", "--resume", out, "-q")  # this process gave the folder back
+    assert code == 0, err
 
 
 def test_an_empty_folder_is_used_and_the_probe_file_removed(capsys, tmp_path):

@@ -1068,6 +1068,50 @@ def holds_batch(folder: Path) -> bool:
     return any((Path(folder) / name).exists() for name in RESULT_FILES)
 
 
+LOCK_FILE = ".batch.lock"
+_LOCKS: dict[str, int] = {}  # folder -> the open lock file this process holds
+
+
+class FolderBusy(RuntimeError):
+    """Another running batch holds the output folder."""
+
+
+def lock_folder(folder: Path) -> None:
+    """Take `folder` for this process's batch: an exclusive lock on DIR/.batch.lock, held until
+    :func:`release_folders` or the process ends (so a killed batch never leaves it taken).
+    :class:`FolderBusy`, naming the holder's pid, when another batch runs in it: two batches
+    appending to one games.jsonl would interleave their games. Where the system has no file
+    locks (not POSIX) there is no lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return
+    key = os.path.realpath(folder)
+    if key in _LOCKS:
+        return
+    path = Path(folder) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise FolderBusy(holder if holder.isdigit() else "unknown") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _LOCKS[key] = fd
+
+
+def release_folders() -> None:
+    """Give back every output folder this process has taken (:func:`lock_folder`)."""
+    while _LOCKS:
+        _, fd = _LOCKS.popitem()
+        try:
+            os.close(fd)  # closing the file lets the lock go
+        except OSError:
+            pass
+
+
 def check_writable(folder: Path) -> None:
     """Create `folder` (and its parents) and write, sync and remove a probe file in it, so that a
     folder that cannot be written is found before the first game; OSError when it cannot."""
