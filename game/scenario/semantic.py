@@ -262,7 +262,8 @@ class Checker:
                     self.report(path + ("quality",), f"quality {u.quality} is outside rules.quality "
                                                      f"{q.min}..{q.max}")
                 if u.strength < rules.min_strength:
-                    self.report(path + ("strength",), f"unit '{u.id}' has {u.strength:,} men, fewer than "
+                    self.report(path + ("strength",), f"unit '{u.id}' has {u.strength:,} "
+                                                      f"{'man' if u.strength == 1 else 'men'}, fewer than "
                                                       f"rules.min_strength ({rules.min_strength:,}), below which "
                                                       "a unit disbands; expected at least that many")
             if origin != "start":
