@@ -335,9 +335,10 @@ class _Builder:
                 return REJECTED
             try:
                 value = self._scalar.yaml_constructors[node.tag](self._scalar, node)
-            except (ValueError, yaml.YAMLError, OverflowError):
-                # e.g. 1944-02-30 looks like a date but is none: keep the text and let the
-                # structural check say what the field expected
+            except Exception:  # noqa: BLE001 - any failure of a safe scalar constructor: not that type
+                # e.g. 1944-02-30 looks like a date but is none, or "!!bool maybe" (KeyError),
+                # "!!timestamp spring" (AttributeError): keep the text and let the structural
+                # check say what the field expected
                 return node.value
             if isinstance(value, str) and _SURROGATE.search(value):
                 self.diags.error(pos, "text holds a lone surrogate (an escape such as \\ud800), which is not a "
