@@ -89,7 +89,7 @@ meta:
 units:
   - {id: cn_a, strength: 5000}                     # merged into the base's unit
   - {id: cn_b, _remove: true}                      # removed
-  - {id: cn_c, name: New, side: china, type: infantry, strength: 100, at: south_town}  # appended
+  - {id: cn_c, name: New, side: china, type: infantry, strength: 1000, at: south_town}  # appended
 events: null                                       # the whole section removed
 """)
     report = validate_file(variant)

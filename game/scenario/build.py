@@ -309,8 +309,10 @@ class _Builder:
                 if lo == hi:
                     self.report(spath, "a broken section needs two different waypoints", "error")
                     continue
-                sub = hex_path[lo:hi + 1]
-                edges[self.hm.edge_path_mask(sub)] = EDGE_BROKEN
+                # the path's own segments within the section (a waypoint that could not be
+                # placed leaves a gap in the path, reported where it stands)
+                pieces = [(max(s0, lo), min(s1, hi), j) for s0, s1, j in segments if max(s0, lo) < min(s1, hi)]
+                edges[self.edges_of(hex_path, pieces)] = EDGE_BROKEN
         return edges, paths
 
     def edges_of(self, hex_path: list[int], segments) -> np.ndarray:
