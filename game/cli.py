@@ -313,7 +313,7 @@ def game_summary(game) -> dict:
 def _print_summary(summary: dict, title: str) -> None:
     print(f"{title}: seed {summary['seed']}, {summary['turns']} turns to {summary['final_date']}, "
           f"{summary['actions']} actions")
-    print(summary["explanation"])
+    print(summary["explanation"] or "The game is not over: no verdict yet (play it on with play --load).")
     if summary["captures"]:
         print("Captures: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["captures"].items(), key=lambda x: x[1])))
     print(f"State hash: {summary['state_hash']}")

@@ -59,6 +59,20 @@ def test_mid_game_save_resumes_identically(tmp_path):
     assert resumed.state.state_hash() == game.state.state_hash()
 
 
+def test_replay_of_a_game_not_over_says_so(tmp_path, capsys):
+    from game import cli
+
+    ctx = load_context(EXAMPLE)
+    game = Game.new(ctx, 4)
+    taken = [game.legal_actions()[-1]]
+    game.apply(taken[0])
+    write_save(tmp_path / "mid.json", game, taken)
+    assert cli.run(["replay", str(tmp_path / "mid.json"), "--verify"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "The game is not over: no verdict yet (play it on with play --load)."
+    assert "None" not in out
+
+
 def broken(path: Path, tmp_path: Path, edit) -> Path:
     data = path.read_text()
     out = tmp_path / "broken.json"

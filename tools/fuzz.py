@@ -168,8 +168,8 @@ def _materialize(data: Any, raws: dict[str, bytes]) -> Any:
         return token
     if isinstance(data, str) and _SURROGATE.search(data):  # libyaml's emitter refuses them: escapes
         return _materialize(ystr(data), raws)
-    if isinstance(data, dict):
-        return {k: _materialize(v, raws) for k, v in data.items()}
+    if isinstance(data, dict):  # a key may be a Raw too (a mutated key)
+        return {_materialize(k, raws): _materialize(v, raws) for k, v in data.items()}
     if isinstance(data, list):
         return [_materialize(v, raws) for v in data]
     return data
@@ -196,8 +196,15 @@ def dump_yaml(data: Any) -> bytes:
 def dump_json(data: Any) -> bytes:
     raws: dict[str, bytes] = {}
     plain = _materialize(data, raws)
-    text = json.dumps(plain, separators=(",", ":"))
+    text = json.dumps(plain, separators=(",", ":"), default=_json_text)
     return _substitute(text.encode("utf-8", "surrogatepass"), raws, quoted=True)
+
+
+def _json_text(value: Any) -> str:
+    """What JSON has no type for (a date a mutation put into a save) is written as its text."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 _YAML_CACHE: dict[Path, Any] = {}
@@ -469,7 +476,8 @@ class Builder:
         self.note("unit_place", f"units[{unit.get('id')}].{key} = {short(value)}")
 
     def op_event_unit(self, data: Any) -> None:
-        start = (data.get("meta") or {}).get("start_date") if isinstance(data, dict) else None
+        meta = data.get("meta") if isinstance(data, dict) else None
+        start = meta.get("start_date") if isinstance(meta, dict) else None
         start = start if isinstance(start, dt.date) else dt.date(1944, 5, 1)
         kind = self.rng.choice(["withdraw_effect", "withdrawal", "axis", "doctrine", "reinforce_effect"])
         if kind == "withdraw_effect":
@@ -773,7 +781,8 @@ class Builder:
     def save_seed(self, data: dict) -> None:
         value = self.rng.choice([-1, -10**18, 2**63, 2**64, 2**63 - 1, Raw("1e400"), Raw("1" + "0" * 400),
                                  Raw(HUGE_DIGITS), "7", None, True, 1.5, Raw("NaN"), Raw("-Infinity"), [1], 0])
-        where = self.rng.choice([data, data.get("state", data)])
+        state = data.get("state")
+        where = self.rng.choice([data, state if isinstance(state, dict) else data])
         where["seed"] = value
         self.note("save:seed", f"{'state.' if where is not data else ''}seed = {short(value)}")
 
@@ -840,7 +849,10 @@ class Builder:
         actions = data.get("actions")
         if not isinstance(actions, list):
             actions = data["actions"] = []
-        units = [u.get("id") for u in (data.get("state") or {}).get("units", []) if isinstance(u, dict)] or ["x"]
+        state = data.get("state")
+        listed = state.get("units") if isinstance(state, dict) else None
+        units = [u.get("id") for u in listed if isinstance(u, dict)] if isinstance(listed, list) else []
+        units = units or ["x"]
         unit = rng.choice(units)
         garbage = rng.choice(["", "move", "move ghost 1,1", f"move {unit} 99999999,1", f"move {unit} {'9' * 5000},1",
                               f"move {unit} -1,-1", f"attack {unit}", "attack 1,1 with " + unit, "end" * 10000,
