@@ -17,6 +17,7 @@ from game.rules.context import load_context
 from game.rules.engine import Game, preview
 from game.rules.players import play_game
 from game.rules.state import ACTIVE
+from game.scenario import records
 from worlds import HEX_KM, combat_table, forced, hex_index, place, pos, unit, world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -539,3 +540,76 @@ def test_the_reserve_goes_where_the_threat_is_now_not_where_it_was(tmp_path, thr
     reserve = [a for a in moves if isinstance(a, (Move, RailMove)) and a.unit == "cn_r"]
     assert reserve, moves
     assert (reserve[0].to[0] - 10) * towards > 0  # towards the city under threat
+
+
+# -- strike groups ----------------------------------------------------------------------------------
+
+
+def _striking(ctx, side: str, base: str, within: int = 30):
+    """The profile `base` with strike groups (strike_within) on, as a file beside the scenario."""
+    path = Path(ctx.path).parent / f"strike_{base}.yaml"
+    path.write_text(f"extends: {base}\nstrike_within: {within}\n", encoding="utf-8")
+    return str(path)
+
+
+def _view(ctx, game, side: str, profile: str):
+    from game.ai.operational import _PhaseView
+
+    plan = ctx.scenario.ai.get(side) or records.make("AIPlan")
+    return _PhaseView(ctx, game.state, ctx.side_index[side], plan, load_profile(profile))
+
+
+@pytest.mark.parametrize("japanese, struck", [(4, True), (3, False)])
+def test_a_stack_astride_the_route_is_struck_in_full_or_not_at_all(tmp_path, japanese, struck):
+    """A Chinese stack of 24,000 men sits on the railway behind the front. Four idle Japanese
+    divisions add up to 1.5 times the odds the offensive attacks at: all four are sent against it
+    together. Three do not: none is sent into a blow it cannot strike in full. Without strike
+    groups (the built-in offensive profile) none is sent either way."""
+    jp = [unit(f"jp_{k}", "japan", 1, k + 1) for k in range(3)][:japanese]
+    jp += [unit("jp_3", "japan", 0, 1)] if japanese == 4 else []
+    cn = [unit("cn_a", "china", 5, 2, strength=12000), unit("cn_b", "china", 5, 2, strength=12000)]
+    ctx = _route_world(tmp_path, jp + cn, name=f"strike{japanese}")
+    game = Game.new(ctx, 0)
+    view = _view(ctx, game, "japan", _striking(ctx, "japan", "offensive"))
+    assert view._strike_targets() == [ctx.hm.index(5, 2)]
+    assert _view(ctx, game, "japan", "offensive")._strikes() == {}
+    strikes = view._strikes()
+    if not struck:
+        assert strikes == {}
+        return
+    assert set(strikes) == {u["id"] for u in jp}
+    ring = {ctx.offsets[h] for h in next(iter(strikes.values()))}
+    assert ring and all(abs(c - 5) <= 1 and abs(r - 2) <= 1 for c, r in ring)
+
+
+def test_a_strike_group_closes_in_and_attacks_together(tmp_path):
+    """Against a passive China, the four divisions march on the stack astride the route and attack
+    it from several hexes at once, and the railway is clear after it."""
+    jp = [unit(f"jp_{k}", "japan", 1, k + 1) for k in range(3)] + [unit("jp_3", "japan", 0, 1)]
+    cn = [unit("cn_a", "china", 5, 2, strength=12000), unit("cn_b", "china", 5, 2, strength=12000)]
+    ctx = _route_world(tmp_path, jp + cn, name="strike_play", combat=forced("dr"))
+    game, taken = _play_against_a_passive_china(ctx, turns=4, profile=_striking(ctx, "japan", "offensive"))
+    attacks = [a for a in taken if isinstance(a, Attack) and a.target == (5, 2)]
+    assert attacks and max(len(a.from_hexes) for a in attacks) >= 2, taken
+    assert not any(u.on_map and ctx.offsets[u.hex] == (5, 2) for u in game.state.units.values() if u.side == 1)
+
+
+@pytest.mark.parametrize("supplied", [False, True])
+def test_the_counterpunch_defender_masses_against_a_spearhead_cut_off_from_supply(tmp_path, supplied):
+    """A Japanese division out of its supply stands deep in China's ground; three Chinese armies
+    with nothing to hold are within two turns' march. The counterpunch profile sends all three
+    against it (1.5 times its 3:1 odds); a spearhead still in supply is no strike target."""
+    ctx = world(tmp_path, name=f"spearhead{supplied}", cols=9, rows=5, default_control="china",
+                units=[unit("jp", "japan", 4, 2, strength=5000),
+                       *(unit(f"cn_{k}", "china", 8, k + 1, strength=10000) for k in range(3))],
+                places=[place("depot", 0, 2, owner="japan", supply_source=True)],
+                ai={"china": {"role": "defensive"}})
+    game = Game.new(ctx, 0)
+    game.state.units["jp"].supplied = supplied
+    view = _view(ctx, game, "china", "counterpunch")
+    if supplied:
+        assert view._strike_targets() == [] and view._strikes() == {}
+        return
+    assert view._strike_targets() == [ctx.hm.index(4, 2)]
+    assert set(view._strikes()) == {"cn_0", "cn_1", "cn_2"}
+    assert _view(ctx, game, "china", "defensive")._strikes() == {}

@@ -32,6 +32,12 @@ stand and dig in, fall back when the enemy could attack them at ``retreat_odds``
 for time and preserving the army), move up as reserves behind threatened places, and
 counter-attack units that are out of supply or weak (``counter_odds``).
 
+Strike groups (both roles, ``strike_within`` > 0): an enemy stack wholly out of its own supply,
+or, on the offensive, one astride the side's own corridor route behind its front, is struck by
+the nearest units with nothing else to do, once they add up to ``strike_margin`` times its
+defence times the role's least odds (a blow in full or none); they march on the hexes around it
+weighing danger as the whole group would stand, and attack together.
+
 The AI reads the state through the rules' own functions (reach, assess, trace) and returns only
 actions the rules allow; it has its own generator, used only to break ties.
 """
@@ -234,6 +240,8 @@ class _PhaseView:
         self.enemy_zoc = enemy_mask(board, side, "zoc")
         self.cut = self.enemy_zoc & (board.occupied[side] == 0)  # own hexes the enemy cuts supply through
         self._guard_of: dict[str, int] | None = None
+        self._strike_of: dict[str, tuple[int, ...]] | None = None
+        self._strike_defence: dict[str, float] = {}  # unit id -> the defence of its whole strike group
         self._raids: tuple[int, ...] | None = None
         self.garrison = self._garrisons()
         self.waiting: set[str] = set()
@@ -371,6 +379,9 @@ class _PhaseView:
             if at_hand is not None:
                 return at_hand, True  # the objective is undefended and one march away: take it first
             return self._supply_goal(), True  # regroup: back to supply before anything else
+        strike = self._strikes().get(u.id)
+        if strike is not None:
+            return strike, False  # mass on an enemy stack astride the route or cut off from supply
         if self.offensive:
             post = self._guards().get(u.id)
             if post is not None:
@@ -466,9 +477,8 @@ class _PhaseView:
                                               for u in state.units_at(h))][: self.p.max_guards]
         if not posts:
             return self._guard_of
-        free = [u for u in state.side_units(self.side)
-                if u.on_map and u.type not in self.static and u.id not in self.garrison and u.id not in self.waiting
-                and ctx.unit_types[u.type].attack > 0]
+        striking = self._strikes()
+        free = [u for u in self._free_units() if u.id not in striking]
         options = []
         for h in posts:
             walk_in = not mine[h]  # an empty hex clear of the enemy: a column passing by may detour to it
@@ -486,6 +496,84 @@ class _PhaseView:
                 self._guard_of[uid] = h
                 taken.add(h)
         return self._guard_of
+
+    def _free_units(self) -> list[Unit]:
+        """Units that may leave where they are for a task: on the map, neither static nor a
+        garrison, their offensive not still to begin, able to attack."""
+        ctx = self.ctx
+        return [u for u in self.state.side_units(self.side)
+                if u.on_map and u.type not in self.static and u.id not in self.garrison and u.id not in self.waiting
+                and ctx.unit_types[u.type].attack > 0]
+
+    def _strike_targets(self) -> list[int]:
+        """Enemy stacks worth a massed blow, most urgent first: on the offensive, those astride the
+        own corridor's route with held route hexes on both sides of them (a stack behind the front
+        cuts everything beyond it), from the route's start on; in both roles, stacks wholly out of
+        their own supply (a spearhead cut off, a raid with no line behind it)."""
+        ctx, state = self.ctx, self.state
+        targets: list[int] = []
+        route = self._corridor_route() if self.offensive else ()
+        if route:
+            held = [state.control[h] == self.side and not self.enemy_at[h] for h in route]
+            first = next((k for k, x in enumerate(held) if x), None)
+            last = next((k for k in range(len(route) - 1, -1, -1) if held[k]), None)
+            if first is not None and last is not None:
+                targets += [h for h in route[first + 1:last] if self.enemy_at[h]]
+        cut_off: list[int] = []
+        for x in np.nonzero(self.enemy_at)[0]:
+            h = int(x)
+            if h in targets:
+                continue
+            enemies = [u for u in state.units_at(h) if u.side != self.side]
+            if enemies and all(not u.supplied for u in enemies):
+                cut_off.append(h)
+        defence: dict[int, float] = {h: sum(unit_strength(ctx, state, u, False) for u in state.units_at(h))
+                                     for h in cut_off}
+        return targets + sorted(cut_off, key=lambda h: (defence[h], h))  # the easiest blows first
+
+    def _strikes(self) -> dict[str, tuple[int, ...]]:
+        """Strike groups: unit id -> the hexes around the enemy stack it masses against
+        (:meth:`_strike_targets`). A stack is struck only when the free units (no axis task)
+        within the profile's `strike_within` movement points of it add up to `strike_margin`
+        times its defence times the role's least odds: a blow struck in full or not at all,
+        never units fed in one by one. The nearest units go; each unit joins one group."""
+        if self._strike_of is not None:
+            return self._strike_of
+        self._strike_of = {}
+        p = self.p
+        if p.strike_within <= 0:
+            return self._strike_of
+        ctx, state = self.ctx, self.state
+        free = [u for u in self._free_units() if self.axis_of.get(u.id) is None]
+        if not free:
+            return self._strike_of
+        odds = p.min_odds if self.offensive else p.counter_odds
+        limit = p.strike_within * self.k
+        for t in self._strike_targets():
+            ring = tuple(j for j in ctx.nb_list[t] if j >= 0 and not ctx.water[j] and not self.enemy_at[j])
+            if not ring:
+                continue
+            defence = sum(unit_strength(ctx, state, d, False) for d in state.units_at(t) if d.side != self.side)
+            need = p.strike_margin * odds * defence
+            near = []
+            for u in free:
+                if u.id in self._strike_of:
+                    continue
+                d = float(self._field(u, ring)[u.hex])
+                if d <= limit:
+                    near.append((d, u.id, u))
+            group, strength = [], 0.0
+            for _d, _uid, u in sorted(near):
+                if strength >= need:
+                    break
+                group.append(u)
+                strength += unit_strength(ctx, state, u, True)
+            if strength >= need and not puppets_only(group):
+                together = sum(unit_strength(ctx, state, u, False) for u in group)
+                for u in group:
+                    self._strike_of[u.id] = ring
+                    self._strike_defence[u.id] = together
+        return self._strike_of
 
     def _depot_ahead(self, u: Unit) -> tuple[int, ...] | None:
         """The unit's axis goal when it is an enemy supply depot within the profile's
@@ -543,7 +631,8 @@ class _PhaseView:
             return None
         goal, must = self._goal(u)
         board = self.board()
-        my_def = unit_strength(ctx, state, u, False)
+        # a unit of a strike group weighs the danger of a hex as the whole group standing there
+        my_def = self._strike_defence.get(u.id) or unit_strength(ctx, state, u, False)
         here_danger = self._danger(u.hex, 0.0)
         if u.id in self.garrison:
             goal, must = None, False  # a garrison leaves its place only to escape (hold_to_the_last: false)

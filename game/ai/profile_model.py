@@ -45,6 +45,14 @@ class Profile(BaseModel):
     detour_within: float = Field(0.0, ge=0, description="offensive: a unit of an axis detours to an unheld hex of "
                                  "the corridor's route, clear of the enemy, this close (movement points)")
     max_guards: int = Field(12, ge=0, description="offensive: at most this many route hexes guarded at once")
+    strike_within: float = Field(0.0, ge=0, description="both roles: an enemy stack astride the own side's corridor "
+                                 "route behind its front (offensive), or out of its own supply (both), is struck "
+                                 "by a force massed from the units with nothing else to do this close (movement "
+                                 "points; 0: never), and only when they add up to `strike_margin` times the odds "
+                                 "the role attacks at")
+    strike_margin: float = Field(1.5, ge=1, description="strike groups: the attack strength massed, as a multiple "
+                                 "of the defence times the least odds (terrain and fortification shifts come on "
+                                 "top of the raw odds)")
     # defending
     retreat_odds: float = Field(3.0, gt=0, description="defensive: a unit falls back when the enemy could attack it "
                                 "at these odds")
