@@ -571,6 +571,16 @@ def _check_resumable(stored: dict, variants, command: str, folder: Path) -> None
                              "file, or start a new batch with a new --out")
 
 
+def _batch_place(args: argparse.Namespace, command: str, stored: dict | None, variants, scenario_id: str):
+    """A batch's seeds, the scenario as its report names it, and its output folder (None, with
+    a message, when it cannot be used); a resumed batch is first checked against how it began."""
+    seeds = range(args.seed, args.seed + args.games)
+    if stored is not None:
+        _check_resumable(stored, variants, command, Path(args.out))
+    shown = stored.get("scenario_text", args.scenario) if stored is not None else args.scenario
+    return seeds, shown, _output_folder(args.out, command, scenario_id, resume=stored is not None)
+
+
 def _output_folder(given: str | None, command: str, scenario_id: str, *, resume: bool = False) -> Path | None:
     """The output folder (default COMMAND-SCENARIO-TIMESTAMP), created and checked for writing
     (a probe file written and removed) before any game is played, and taken for this batch
@@ -716,11 +726,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
             power = PowerWatch(variants[0].name, args.power, sprt=args.sprt, max_pairs=args.games)
         except ValueError as exc:
             raise UsageError(f"main.py balance: error: --power: {exc}, got {args.power:g}") from None
-    seeds = range(args.seed, args.seed + args.games)
-    if stored is not None:
-        _check_resumable(stored, variants, "balance", Path(args.out))
-    shown = stored.get("scenario_text", args.scenario) if stored is not None else args.scenario
-    out = _output_folder(args.out, "balance", scenario_id, resume=stored is not None)
+    seeds, shown, out = _batch_place(args, "balance", stored, variants, scenario_id)
     if out is None:
         return EXIT_INPUT
     description = {**runner.describe_batch("balance", _batch_arguments(args, "balance"), variants, seeds),
@@ -950,11 +956,7 @@ def cmd_league(args: argparse.Namespace) -> int:
     members = _league_players(args, ctx)
     names = league.pairings(str(Path(args.scenario).resolve()), ctx.sides, members, args.dice)
     variants = [v for v, _ in names.values()]
-    seeds = range(args.seed, args.seed + args.games)
-    if stored is not None:
-        _check_resumable(stored, variants, "league", Path(args.out))
-    shown = stored.get("scenario_text", args.scenario) if stored is not None else args.scenario
-    out = _output_folder(args.out, "league", scenario_id, resume=stored is not None)
+    seeds, shown, out = _batch_place(args, "league", stored, variants, scenario_id)
     if out is None:
         return EXIT_INPUT
     backend = _balance_backend(args.scheduler, workers, "league")

@@ -216,6 +216,12 @@ def _colour_comment_cause(exc: InputError, text: str, shown: str) -> InputError:
     return exc
 
 
+def _too_large(event: Any, shown: str, message: str) -> _TooLarge:
+    mark = event.start_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return _TooLarge(Diagnostic(Pos(shown, line, col), message))
+
+
 def _check_depth(loader: Any, shown: str) -> None:
     """Refuse documents nested deeper than MAX_DEPTH before composing them: the composers
     recurse once per level (libyaml's on the C stack), the event parser does not."""
@@ -228,19 +234,13 @@ def _check_depth(loader: Any, shown: str) -> None:
                 return
             count += 1
             if count > MAX_EVENTS:
-                mark = event.start_mark
-                line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                raise _TooLarge(Diagnostic(Pos(shown, line, col),
-                                           f"more than {MAX_EVENTS:,} values, lists and mappings; expected a "
-                                           "scenario of reasonable size (a large campaign has about 11,000)"))
+                raise _too_large(event, shown, f"more than {MAX_EVENTS:,} values, lists and mappings; expected a "
+                                               "scenario of reasonable size (a large campaign has about 11,000)")
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                    raise _TooLarge(Diagnostic(Pos(shown, line, col),
-                                               f"lists and mappings nested more than {MAX_DEPTH} deep; "
-                                               "expected a scenario of reasonable shape"))
+                    raise _too_large(event, shown, f"lists and mappings nested more than {MAX_DEPTH} deep; "
+                                                   "expected a scenario of reasonable shape")
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:

@@ -182,6 +182,28 @@ def _substitute(text: bytes, raws: dict[str, bytes], quoted: bool) -> bytes:
     return text
 
 
+def special_file(kind: str, path: Path, rng: Any, devices: list[str]) -> bool:
+    """Make `path` a file that is no regular file, if `kind` names one: a FIFO, a link to one of
+    `devices`, a symlink loop (two links beside it with the same suffix), a dangling link, a
+    folder. Whether it did."""
+    folder, suffix = path.parent, path.suffix
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink_zero":
+        os.symlink(rng.choice(devices), path)
+    elif kind == "symlink_loop":
+        os.symlink(f"fz_loop_b{suffix}", folder / f"fz_loop_a{suffix}")
+        os.symlink(f"fz_loop_a{suffix}", folder / f"fz_loop_b{suffix}")
+        os.symlink(f"fz_loop_a{suffix}", path)
+    elif kind == "dangling_symlink":
+        os.symlink(f"fz_nowhere{suffix}", path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        return False
+    return True
+
+
 def dump_yaml(data: Any) -> bytes:
     import yaml
 
@@ -716,18 +738,8 @@ class Builder:
         text = (self.seed.src / name).read_bytes()
         kind = rng.choice(self.FILE_OPS)
         path.unlink()
-        if kind == "fifo":
-            os.mkfifo(path)
-        elif kind == "symlink_zero":
-            os.symlink(rng.choice(["/dev/zero", "/dev/urandom", "/dev/stdin", "/proc/self/environ"]), path)
-        elif kind == "symlink_loop":
-            os.symlink("fz_loop_b.yaml", self.scen / "fz_loop_a.yaml")
-            os.symlink("fz_loop_a.yaml", self.scen / "fz_loop_b.yaml")
-            os.symlink("fz_loop_a.yaml", path)
-        elif kind == "dangling_symlink":
-            os.symlink("fz_nowhere.yaml", path)
-        elif kind == "directory":
-            path.mkdir()
+        if special_file(kind, path, rng, ["/dev/zero", "/dev/urandom", "/dev/stdin", "/proc/self/environ"]):
+            pass
         elif kind == "empty":
             path.write_bytes(b"")
         elif kind == "nul_bytes":
@@ -963,18 +975,8 @@ class Builder:
         elif kind == "not_utf8":
             cut = rng.randrange(len(text))
             path.write_bytes(text[:cut] + b"\xff" + text[cut:])
-        elif kind == "fifo":
-            os.mkfifo(path)
-        elif kind == "symlink_zero":
-            os.symlink(rng.choice(["/dev/zero", "/dev/urandom", "/dev/stdin"]), path)
-        elif kind == "symlink_loop":
-            os.symlink("fz_b.json", self.scen / "fz_a.json")
-            os.symlink("fz_a.json", self.scen / "fz_b.json")
-            os.symlink("fz_a.json", path)
-        elif kind == "dangling_symlink":
-            os.symlink("fz_nowhere.json", path)
-        elif kind == "directory":
-            path.mkdir()
+        elif special_file(kind, path, rng, ["/dev/zero", "/dev/urandom", "/dev/stdin"]):
+            pass
         elif kind == "top_list":
             path.write_bytes(b"[" + text + b"]")
         elif kind == "top_number":
