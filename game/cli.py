@@ -645,11 +645,14 @@ def _open_batch(out: Path, command: str, description: dict, stored: dict | None,
 def _run_guarded(out: Path, command: str, journal, done: list, play):
     """Play the batch (`play()`); a file that cannot be written mid-batch (a full disk) stops it
     with a message and exit 1 (every game finished so far is kept in games.jsonl). The Batch,
-    or the exit code."""
+    or the exit code; a batch a signal stopped says it is writing what finished."""
     from .balance import runner
 
     try:
-        return play()
+        batch = play()
+        if batch.interrupted:
+            print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
+        return batch
     except runner.OutputError as exc:
         kept = len(done) + journal.written
         print(f"{out}: error: cannot write {exc.path.name}: {exc.reason}. The batch is stopped and incomplete; "
@@ -764,8 +767,6 @@ def cmd_balance(args: argparse.Namespace) -> int:
     batch = _run_guarded(out, "balance", journal, done, play)
     if isinstance(batch, int):
         return batch
-    if batch.interrupted:
-        print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
     sprt = None
     if sprt_test is not None:
         sprt = {**sprt_test.to_dict(), "pairs": batch.pairs_used, "max_pairs": args.games,
@@ -987,8 +988,6 @@ def cmd_league(args: argparse.Namespace) -> int:
     batch = _run_guarded(out, "league", journal, done, play)
     if isinstance(batch, int):
         return batch
-    if batch.interrupted:
-        print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
     records = batch.records
     league.label(records, names)
     players = {side: [m.name for m in ms] for side, ms in members.items()}
