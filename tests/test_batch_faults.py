@@ -616,8 +616,11 @@ def test_sigterm_to_the_command_stops_it_and_ends_its_workers(tmp_path):
 def test_kill_9_of_a_worker_costs_one_game_and_exits_3(tmp_path):
     out = tmp_path / "kill"
     proc = start_batch(out)
+    workers_of(proc)
+    # once a game has ended both workers are playing (the one that finished took the next game at
+    # once): a worker killed now dies mid-game, however slowly a loaded machine started them
+    wait_for(lambda: lines(out) >= 1, 120.0)
     victim = workers_of(proc)[0]
-    time.sleep(0.5)  # mid-game
     os.kill(victim, signal.SIGKILL)
     stdout, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
