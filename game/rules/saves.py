@@ -121,6 +121,10 @@ def read_save(path: str | Path) -> Save:
         raise fail("the save's \"actions\" is not a list of actions (text)")
     try:
         sc = data["scenario"]
+        try:  # the path as the save writes it (a message that does not depend on where it is read)
+            safefile.check_path_text(str(sc["path"]))
+        except safefile.FileProblem as exc:
+            raise fail(f"the save's scenario path cannot be used: {exc}") from None
         scenario = Path(sc["path"])
         if not scenario.is_absolute():
             scenario = path.resolve().parent / scenario
