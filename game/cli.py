@@ -46,7 +46,7 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse that reports mistakes with exit code 1 instead of 2 (2 means 'not built yet')."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 

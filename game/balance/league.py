@@ -159,7 +159,7 @@ def games_table(records: Sequence[dict], sides: Sequence[str], players: dict[str
     rows = []
     for r in records:
         who = r.get("league") or {}
-        i, j = pos[s0].get(who.get(s0)), pos[s1].get(who.get(s1))
+        i, j = pos[s0].get(str(who.get(s0))), pos[s1].get(str(who.get(s1)))
         if i is None or j is None or not isinstance(r.get("score"), (int, float)):
             continue
         w = r.get("winner")

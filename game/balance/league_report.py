@@ -32,7 +32,7 @@ def chart_ratings(league: dict) -> Figure:
     """Horizontal bars: every (side, player)'s rating with its 95% interval, grouped by side."""
     rows = [(side, r) for k, side in enumerate(league["sides"]) for r in league["ratings"][side]]
     fig, (ax,) = new_axes(8, max(2.5, 0.32 * len(rows) + 1.2))
-    labels = []
+    labels: list[str] = []
     for y, (side, r) in enumerate(reversed(rows)):
         k = league["sides"].index(side)
         err = None

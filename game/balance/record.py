@@ -38,21 +38,26 @@ def benchmark_values(ctx: Context, state: GameState) -> dict[str, object]:
     out: dict[str, object] = {}
     marks = ctx.scenario.history
     for h in marks:
+        # validation gives a capture or held mark its place, an event mark its event and a losses
+        # mark its side
         if h.kind == "capture":
-            out[h.id] = _first_capture(ctx, state, h.place, h.side)
+            out[h.id] = _first_capture(ctx, state, h.place or "", h.side)
         elif h.kind == "held":
-            out[h.id] = _first_capture(ctx, state, h.place, _other(ctx, h.side))
+            out[h.id] = _first_capture(ctx, state, h.place or "", _other(ctx, h.side))
         elif h.kind == "event":
-            out[h.id] = state.fired.get(h.event)
+            out[h.id] = state.fired.get(h.event or "")
         elif h.kind == "corridor":
             out[h.id] = state.corridor_opened
         elif h.kind == "losses":
-            ledger = state.losses[h.side]
+            ledger = state.losses.get(h.side or "", {})
             out[h.id] = sum(m for c, m in ledger.items() if not h.causes or c in h.causes)
     for h in marks:
         if h.kind == "ratio":
             num, den = (out.get(x) for x in h.of)
-            out[h.id] = round(num / den, 3) if isinstance(num, (int, float)) and den else None
+            if isinstance(num, (int, float)) and isinstance(den, (int, float)) and den:
+                out[h.id] = round(num / den, 3)
+            else:
+                out[h.id] = None
     return out
 
 

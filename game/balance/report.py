@@ -184,6 +184,7 @@ def write_report(out_dir: Path, report: dict) -> list[Path]:
     charts_dir = out_dir / "charts"
     charts_dir.mkdir(parents=True, exist_ok=True)
     data = json_safe(report)
+    assert isinstance(data, dict)  # a dict stays a dict
     charts = draw_charts(data)
     written = []
     for chart in charts:
@@ -389,14 +390,17 @@ def draw_hist(ax: Axes, series: list[tuple[str, list[float], list[float]]],
     (side-by-side bars of many variants cannot be read). A variant without values stays in the
     legend. Returns the bin centres worth a tick each (a few discrete bins), else None."""
     shown = [(i, name, x, w) for i, (name, x, w) in enumerate(series) if x]
-    bins, discrete = hist_bins([v for _, _, x, _ in shown for v in x]) if shown else (None, False)
-    if shown and ridges(series):
+    bins: np.ndarray | None = None
+    discrete = False
+    if shown:
+        bins, discrete = hist_bins([v for _, _, x, _ in shown for v in x])
+    if bins is not None and ridges(series):
         draw_ridges(ax, series, bins)
     else:
         percent_axis(ax, "y")
         ax.set_ylabel("share of games")
-        if shown:
-            ax.hist([x for _, _, x, _ in shown], bins=bins, weights=[w for _, _, _, w in shown],
+        if bins is not None:
+            ax.hist([x for _, _, x, _ in shown], bins=list(bins), weights=[w for _, _, _, w in shown],
                     color=[colour(i) for i, *_ in shown], label=[name for _, name, _, _ in shown], zorder=2)
         else:
             ax.text(0.5, 0.6, empty, transform=ax.transAxes, ha="center", va="center", color="grey",
@@ -404,7 +408,7 @@ def draw_hist(ax: Axes, series: list[tuple[str, list[float], list[float]]],
     for i, (name, x, _) in enumerate(series):
         if not x:
             ax.plot([], [], color=colour(i), linewidth=6, label=name)
-    if not discrete:
+    if not discrete or bins is None:
         return None
     centres = (bins[:-1] + bins[1:]) / 2
     return list(centres) if len(centres) <= MAX_DATE_TICKS else None
@@ -425,8 +429,9 @@ def draw_ridges(ax: Axes, series: list[tuple[str, list[float], list[float]]], bi
     for i, (name, _, _) in enumerate(series):
         base = n - 1 - i
         ax.axhline(base, color=colour(i), linewidth=0.8, zorder=2)
-        if counts[i] is not None:
-            ax.stairs(base + counts[i] * (RIDGE_HEIGHT / top), bins, baseline=base, fill=True,
+        count = counts[i]
+        if count is not None:
+            ax.stairs(base + count * (RIDGE_HEIGHT / top), bins, baseline=base, fill=True,
                       color=colour(i), alpha=0.8, label=name, zorder=2)
     ax.set_ylim(-0.1, n - 1 + RIDGE_HEIGHT + 0.15)
     ax.set_yticks([n - 1 - i for i in range(n)],
@@ -672,7 +677,7 @@ def chart_sweep(sweep: dict) -> Figure:
     right.plot(x, scores, marker="s", linestyle="--", color="C1", label="mean score")
     right.set_ylabel("mean score")
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    fig.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=2,
+    fig.legend(handles, [str(h.get_label()) for h in handles], loc="outside lower center", ncols=2,
                fontsize="small", frameon=False)
     ax.set_title(f"Outcome against {sweep['path']}")
     return fig

@@ -104,7 +104,9 @@ def date_quantiles(days: Sequence[float]) -> dict | None:
     return {k: _date_text(quantile(days, q)) for k, q in QUANTILES.items()}
 
 
-def _date_text(day: float) -> str:
+def _date_text(day: float | None) -> str | None:
+    if day is None:
+        return None
     return NOT_REACHED if math.isinf(day) else iso_day(day)
 
 
