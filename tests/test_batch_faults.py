@@ -460,6 +460,7 @@ def test_an_empty_folder_is_used_and_the_probe_file_removed(capsys, tmp_path):
     code, _, err = run(capsys, "balance", EXAMPLE, "--games", "1", "--workers", "1", "-q", "--out", out, *RANDOM)
     assert code == 0, err
     assert not list(out.glob(".write-probe*")) and not list(out.glob(".*.tmp"))
+    assert not (out / runner.LOCK_FILE).exists()  # the lock is given back, its file removed
 
 
 def test_a_read_only_folder_is_a_one_line_error_before_any_game(capsys, tmp_path, monkeypatch):

@@ -1069,7 +1069,7 @@ def holds_batch(folder: Path) -> bool:
 
 
 LOCK_FILE = ".batch.lock"
-_LOCKS: dict[str, int] = {}  # folder -> the open lock file this process holds
+_LOCKS: dict[str, tuple[int, Path]] = {}  # folder -> (the open lock file this process holds, its path)
 
 
 class FolderBusy(RuntimeError):
@@ -1078,10 +1078,11 @@ class FolderBusy(RuntimeError):
 
 def lock_folder(folder: Path) -> None:
     """Take `folder` for this process's batch: an exclusive lock on DIR/.batch.lock, held until
-    :func:`release_folders` or the process ends (so a killed batch never leaves it taken).
-    :class:`FolderBusy`, naming the holder's pid, when another batch runs in it: two batches
-    appending to one games.jsonl would interleave their games. Where the system has no file
-    locks (not POSIX) there is no lock."""
+    :func:`release_folders` (which removes the file) or the process ends (a killed batch never
+    leaves the folder taken; its file stays, and the next batch takes it). :class:`FolderBusy`,
+    naming the holder's pid, when another batch runs in it: two batches appending to one
+    games.jsonl would interleave their games. Where the system has no file locks (not POSIX)
+    there is no lock."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -1090,22 +1091,37 @@ def lock_folder(folder: Path) -> None:
     if key in _LOCKS:
         return
     path = Path(folder) / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.read(fd, 32).decode("ascii", "replace").strip()
-        os.close(fd)
-        raise FolderBusy(holder if holder.isdigit() else "unknown") from None
+    for _ in range(10):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise FolderBusy(holder if holder.isdigit() else "unknown") from None
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed this file as it let go: lock the one there now
+    else:
+        raise FolderBusy("unknown")
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
-    _LOCKS[key] = fd
+    _LOCKS[key] = (fd, path)
 
 
 def release_folders() -> None:
-    """Give back every output folder this process has taken (:func:`lock_folder`)."""
+    """Give back every output folder this process has taken (:func:`lock_folder`): the lock
+    file is removed, then let go."""
     while _LOCKS:
-        _, fd = _LOCKS.popitem()
+        _, (fd, path) = _LOCKS.popitem()
+        try:
+            path.unlink()
+        except OSError:
+            pass
         try:
             os.close(fd)  # closing the file lets the lock go
         except OSError:
