@@ -642,14 +642,18 @@ def _open_batch(out: Path, command: str, description: dict, stored: dict | None,
         return None
 
 
-def _run_guarded(out: Path, command: str, journal, done: list, play):
+def _run_guarded(out: Path, command: str, journal, done: list, play, progress):
     """Play the batch (`play()`); a file that cannot be written mid-batch (a full disk) stops it
     with a message and exit 1 (every game finished so far is kept in games.jsonl). The Batch,
-    or the exit code; a batch a signal stopped says it is writing what finished."""
+    or the exit code; a batch a signal stopped says it is writing what finished. The progress
+    line and the journal are closed however it ends."""
     from .balance import runner
 
     try:
-        batch = play()
+        try:
+            batch = play()
+        finally:
+            progress.close()
         if batch.interrupted:
             print(f"interrupted: writing the {len(batch.outcomes)} finished game(s)", file=sys.stderr)
         return batch
@@ -754,17 +758,14 @@ def cmd_balance(args: argparse.Namespace) -> int:
 
     def play():
         nonlocal sprt_test
-        try:
-            if args.sprt:
-                from .balance.stats import SPRT
+        if args.sprt:
+            from .balance.stats import SPRT
 
-                sprt_test = SPRT()
-                return runner.run_sprt(variants[0], variants[1], seeds, backend, sprt_test, collect, done)
-            return runner.run_batch(variants, seeds, backend, collect, done)
-        finally:
-            progress.close()
+            sprt_test = SPRT()
+            return runner.run_sprt(variants[0], variants[1], seeds, backend, sprt_test, collect, done)
+        return runner.run_batch(variants, seeds, backend, collect, done)
 
-    batch = _run_guarded(out, "balance", journal, done, play)
+    batch = _run_guarded(out, "balance", journal, done, play, progress)
     if isinstance(batch, int):
         return batch
     sprt = None
@@ -979,13 +980,8 @@ def cmd_league(args: argparse.Namespace) -> int:
                                prepare=lambda record: league.label([record], names))
     started = datetime.datetime.now().astimezone()
 
-    def play():
-        try:
-            return runner.run_batch(variants, seeds, backend, collect, done)
-        finally:
-            progress.close()
-
-    batch = _run_guarded(out, "league", journal, done, play)
+    batch = _run_guarded(out, "league", journal, done,
+                         lambda: runner.run_batch(variants, seeds, backend, collect, done), progress)
     if isinstance(batch, int):
         return batch
     records = batch.records
