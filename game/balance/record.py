@@ -40,16 +40,18 @@ def benchmark_values(ctx: Context, state: GameState) -> dict[str, object]:
     for h in marks:
         # validation gives a capture or held mark its place, an event mark its event and a losses
         # mark its side
-        if h.kind == "capture":
-            out[h.id] = _first_capture(ctx, state, h.place or "", h.side)
-        elif h.kind == "held":
-            out[h.id] = _first_capture(ctx, state, h.place or "", _other(ctx, h.side))
+        if h.kind in ("capture", "held"):
+            assert h.place is not None
+            side = h.side if h.kind == "capture" else _other(ctx, h.side)
+            out[h.id] = _first_capture(ctx, state, h.place, side)
         elif h.kind == "event":
-            out[h.id] = state.fired.get(h.event or "")
+            assert h.event is not None
+            out[h.id] = state.fired.get(h.event)
         elif h.kind == "corridor":
             out[h.id] = state.corridor_opened
         elif h.kind == "losses":
-            ledger = state.losses.get(h.side or "", {})
+            assert h.side is not None
+            ledger = state.losses[h.side]
             out[h.id] = sum(m for c, m in ledger.items() if not h.causes or c in h.causes)
     for h in marks:
         if h.kind == "ratio":

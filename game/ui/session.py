@@ -131,10 +131,9 @@ class Session:
         self.seed = int(seed)
         self.players: dict[str, str] = {s: str(players.get(s, "default")) for s in ctx.sides}
         self._ai: dict[str, Player] = {}
-        for k, side in enumerate(ctx.sides):
+        for side in ctx.sides:
             if self.players[side] != HUMAN:
-                self._ai[side] = make_player(ctx, side, self.players[side], player_seed(self.seed, k),
-                                             search_seconds=AI_PHASE_SECONDS, trusted=[user_profile_dir()])
+                self._ai[side] = self._new_ai(side)
         self.autosave_enabled = autosave
         self.autosave_error: str | None = None  # the last autosave failure (disk full...), for a notice
         self.notice: str | None = None  # something the player should be told once (e.g. a resumed snapshot)
@@ -188,10 +187,16 @@ class Session:
                 raise InputError(Diagnostic(Pos("<actions>", 1, 1), message)) from None
         if not in_sync:
             # the AI no longer plays as it did when the game was recorded: fresh players, still seeded
-            for k, side in enumerate(self.ctx.sides):
+            for side in self.ctx.sides:
                 if side in self._ai:
-                    self._ai[side] = make_player(self.ctx, side, self.players[side], player_seed(self.seed, k),
-                                             search_seconds=AI_PHASE_SECONDS, trusted=[user_profile_dir()])
+                    self._ai[side] = self._new_ai(side)
+
+    def _new_ai(self, side: str) -> Player:
+        """The computer player of `side`, seeded from the game's seed, with the window's time
+        budget; its profile may also be one of the player's own files (:func:`user_profile_dir`)."""
+        k = self.ctx.sides.index(side)
+        return make_player(self.ctx, side, self.players[side], player_seed(self.seed, k),
+                           search_seconds=AI_PHASE_SECONDS, trusted=[user_profile_dir()])
 
     # -- who moves ----------------------------------------------------------------------------
 
