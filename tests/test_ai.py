@@ -613,3 +613,79 @@ def test_the_counterpunch_defender_masses_against_a_spearhead_cut_off_from_suppl
     assert view._strike_targets() == [ctx.hm.index(4, 2)]
     assert set(view._strikes()) == {"cn_0", "cn_1", "cn_2"}
     assert _view(ctx, game, "china", "defensive")._strikes() == {}
+
+
+# -- relief of cut-off units ------------------------------------------------------------------------
+
+
+def _relief_world(tmp_path, name: str, **extra):
+    """A 9x3 strip: China's depot on the east edge, a road along the middle to a Chinese army
+    (cn_cut) on the west edge, and
+    between them a Japanese stack whose hex and zone of control fill column 4, so cn_cut is out of
+    supply; Japan's own depot is next to its stack, which is in supply. Three Chinese armies with
+    nothing to hold stand by China's depot."""
+    return world(tmp_path, name=name, cols=9, rows=3, default_control="china",
+                 units=[unit("jp", "japan", 4, 1, strength=5000), unit("cn_cut", "china", 1, 1),
+                        *(unit(f"cn_{k}", "china", 7, k) for k in range(3))],
+                 places=[place("depot", 8, 1, owner="china", supply_source=True),
+                         place("jp_depot", 4, 2, owner="japan", supply_source=True)],
+                 roads=[["depot", *((c, 1) for c in range(7, -1, -1))]],
+                 ai={"china": {"role": "defensive"}}, **extra)
+
+
+def _no_relief(ctx) -> str:
+    """The counterpunch profile without relief (relieve_within 0), as a file beside the scenario."""
+    path = Path(ctx.path).parent / "no_relief.yaml"
+    path.write_text("extends: counterpunch\nrelieve_within: 0\n", encoding="utf-8")
+    return str(path)
+
+
+def test_the_stack_that_cuts_units_off_from_supply_is_found_by_the_rules_trace(tmp_path):
+    """Without the Japanese stack (board_without), the rules' own supply trace reaches cn_cut:
+    the stack is a relief target worth cn_cut's 10,000 men. The supplied Japanese stack is no
+    strike target (not cut off), nor a relief target without relieve_within."""
+    from game.rules.engine import trace
+    from game.rules.movement import board_without, make_board
+
+    ctx = _relief_world(tmp_path, "relief_find")
+    game = Game.new(ctx, 0)
+    state = game.state
+    state.units["jp"].supplied = True
+    board = make_board(ctx, state)
+    cut, jp = ctx.hm.index(1, 1), ctx.hm.index(4, 1)
+    assert not trace(ctx, state, 1, board).supplied[cut]
+    assert trace(ctx, state, 1, board_without(ctx, board, 1, [jp])).supplied[cut]
+    assert board.occupied[0, jp] == 1  # the board itself is untouched
+    view = _view(ctx, game, "china", "counterpunch")
+    assert view._reliefs() == {jp: 10000}
+    group = set(view._strikes())
+    assert "cn_cut" in group and len(group) >= 2, group  # the cut-off army strikes outwards too
+    assert _view(ctx, game, "china", _no_relief(ctx))._reliefs() == {}
+    assert _view(ctx, game, "china", _no_relief(ctx))._strikes() == {}
+
+
+@pytest.mark.parametrize("relief", [True, False])
+def test_a_relief_group_attacks_the_stack_that_cuts_its_army_off(tmp_path, relief):
+    """Against a passive Japan, the relief group closes in and attacks the stack; once it is
+    driven off, cn_cut is back in supply. The counterpunch profile without relief leaves the
+    stack (in supply, no strike target) alone, and cn_cut cut off."""
+    from game.rules.engine import trace
+
+    ctx = _relief_world(tmp_path, f"relief_play{relief}", combat=forced("dr"))
+    game = Game.new(ctx, 0)
+    player = make_player(ctx, "china", "counterpunch" if relief else _no_relief(ctx), 0)
+    attacks = []
+    while not game.over and game.state.turn <= 3:
+        if game.side_to_move() == "china":
+            action = player.choose(game, game.legal_actions())
+            if isinstance(action, Attack):
+                attacks.append(action)
+        else:
+            action = EndPhase()
+        game.apply(action)
+    supplied = bool(trace(ctx, game.state, 1).supplied[game.state.units["cn_cut"].hex])
+    if not relief:
+        assert not any(a.target == (4, 1) for a in attacks) and not supplied, attacks
+        return
+    assert attacks and attacks[0].target == (4, 1), attacks
+    assert supplied

@@ -38,6 +38,10 @@ the nearest units with nothing else to do, once they add up to ``strike_margin``
 defence times the role's least odds (a blow in full or none); they march on the hexes around it
 weighing danger as the whole group would stand, and attack together.
 
+Relief (both roles, ``relieve_within`` > 0): an enemy stack whose removal would put own units
+back in supply (the rules' supply trace, run again without it) is struck first, by a group that
+may take any unit free to leave, the cut-off units and an axis' columns included.
+
 The AI reads the state through the rules' own functions (reach, assess, trace) and returns only
 actions the rules allow; it has its own generator, used only to break ties.
 """
@@ -63,7 +67,7 @@ from ..rules.engine import (
     stacks_that_may_attack,
     trace,
 )
-from ..rules.movement import Board, board_for, enemy_mask, rail_reach, reach
+from ..rules.movement import Board, board_for, board_without, enemy_mask, rail_reach, reach
 from ..rules.state import ACTIVE, GameState, Unit
 from ..scenario import records
 from .profile import distance_scale
@@ -242,6 +246,8 @@ class _PhaseView:
         self._guard_of: dict[str, int] | None = None
         self._strike_of: dict[str, tuple[int, ...]] | None = None
         self._strike_defence: dict[str, float] = {}  # unit id -> the defence of its whole strike group
+        self._relief: dict[int, int] | None = None
+        self._relieving: set[str] = set()  # units of a relief group (they go even when out of supply)
         self._raids: tuple[int, ...] | None = None
         self.garrison = self._garrisons()
         self.waiting: set[str] = set()
@@ -371,6 +377,9 @@ class _PhaseView:
         """(goal hexes, must it go there) for this unit now; None: stay unless in danger."""
         if u.type in self.static:
             return None, False
+        strike = self._strikes().get(u.id)
+        if strike is not None and u.id in self._relieving:
+            return strike, False  # break the ring that cuts own units off from supply, even out of supply
         if u.out_of_supply >= self.p.regroup_turns and not self.traced[u.hex]:
             depot = self._depot_ahead(u)
             if depot is not None:
@@ -379,7 +388,6 @@ class _PhaseView:
             if at_hand is not None:
                 return at_hand, True  # the objective is undefended and one march away: take it first
             return self._supply_goal(), True  # regroup: back to supply before anything else
-        strike = self._strikes().get(u.id)
         if strike is not None:
             return strike, False  # mass on an enemy stack astride the route or cut off from supply
         if self.offensive:
@@ -532,48 +540,95 @@ class _PhaseView:
         return targets + sorted(cut_off, key=lambda h: (defence[h], h))  # the easiest blows first
 
     def _strikes(self) -> dict[str, tuple[int, ...]]:
-        """Strike groups: unit id -> the hexes around the enemy stack it masses against
-        (:meth:`_strike_targets`). A stack is struck only when the free units (no axis task)
-        within the profile's `strike_within` movement points of it add up to `strike_margin`
-        times its defence times the role's least odds: a blow struck in full or not at all,
-        never units fed in one by one. The nearest units go; each unit joins one group."""
+        """Strike groups: unit id -> the hexes around the enemy stack it masses against. A stack is
+        struck only when the units that may join, within reach of it, add up to `strike_margin`
+        times its defence times the role's least odds: a blow struck in full or not at all, never
+        units fed in one by one. The nearest units go; each unit joins one group.
+
+        Reliefs come first (``relieve_within`` > 0, :meth:`_reliefs`): an enemy stack that cuts own
+        units off from supply is struck by any unit free to leave where it stands, the cut-off
+        units and the columns of an axis included (a raid in the rear is answered). Then the
+        targets of :meth:`_strike_targets` (``strike_within`` > 0), by the units with no axis
+        task."""
         if self._strike_of is not None:
             return self._strike_of
         self._strike_of = {}
         p = self.p
-        if p.strike_within <= 0:
+        if p.strike_within <= 0 and p.relieve_within <= 0:
             return self._strike_of
-        ctx, state = self.ctx, self.state
-        free = [u for u in self._free_units() if self.axis_of.get(u.id) is None]
-        if not free:
-            return self._strike_of
-        odds = p.min_odds if self.offensive else p.counter_odds
-        limit = p.strike_within * self.k
-        for t in self._strike_targets():
-            ring = tuple(j for j in ctx.nb_list[t] if j >= 0 and not ctx.water[j] and not self.enemy_at[j])
-            if not ring:
-                continue
-            defence = sum(unit_strength(ctx, state, d, False) for d in state.units_at(t) if d.side != self.side)
-            need = p.strike_margin * odds * defence
-            near = []
-            for u in free:
-                if u.id in self._strike_of:
-                    continue
-                d = float(self._field(u, ring)[u.hex])
-                if d <= limit:
-                    near.append((d, u.id, u))
-            group, strength = [], 0.0
-            for _d, _uid, u in sorted(near):
-                if strength >= need:
-                    break
-                group.append(u)
-                strength += unit_strength(ctx, state, u, True)
-            if strength >= need and not puppets_only(group):
-                together = sum(unit_strength(ctx, state, u, False) for u in group)
-                for u in group:
-                    self._strike_of[u.id] = ring
-                    self._strike_defence[u.id] = together
+        free = self._free_units()
+        relief = self._reliefs()
+        for t in sorted(relief, key=lambda h: (-relief[h], h)):
+            for uid in self._mass(t, free, p.relieve_within * self.k):
+                self._relieving.add(uid)
+        if p.strike_within > 0:
+            idle = [u for u in free if self.axis_of.get(u.id) is None]
+            for t in self._strike_targets():
+                if t not in relief:
+                    self._mass(t, idle, p.strike_within * self.k)
         return self._strike_of
+
+    def _mass(self, t: int, pool: list[Unit], limit: float) -> list[str]:
+        """Form a strike group against the enemy stack at t from the units of `pool` not in a group
+        yet within `limit` movement points of the hexes around it, nearest first, when they add up
+        to the force it needs; returns the ids of its units (none: no blow)."""
+        ctx, state, p = self.ctx, self.state, self.p
+        assert self._strike_of is not None
+        ring = tuple(j for j in ctx.nb_list[t] if j >= 0 and not ctx.water[j] and not self.enemy_at[j])
+        if not ring:
+            return []
+        odds = p.min_odds if self.offensive else p.counter_odds
+        defence = sum(unit_strength(ctx, state, d, False) for d in state.units_at(t) if d.side != self.side)
+        need = p.strike_margin * odds * defence
+        near = []
+        for u in pool:
+            if u.id in self._strike_of:
+                continue
+            d = float(self._field(u, ring)[u.hex])
+            if d <= limit:
+                near.append((d, u.id, u))
+        group, strength = [], 0.0
+        for _d, _uid, u in sorted(near):
+            if strength >= need:
+                break
+            group.append(u)
+            strength += unit_strength(ctx, state, u, True)
+        if strength < need or puppets_only(group):
+            return []
+        together = sum(unit_strength(ctx, state, u, False) for u in group)
+        for u in group:
+            self._strike_of[u.id] = ring
+            self._strike_defence[u.id] = together
+        return [u.id for u in group]
+
+    def _reliefs(self) -> dict[int, int]:
+        """Relief of cut-off units (``relieve_within`` > 0): enemy hex -> the own men now out of
+        supply whom the rules' supply trace finds supplied again were the enemy stack there gone
+        (at least the rules' least unit strength), for the ``relieve_candidates`` enemy stacks with
+        the most cut-off own men within the pressure radius. Read once a phase, at its start."""
+        if self._relief is not None:
+            return self._relief
+        self._relief = {}
+        p = self.p
+        if p.relieve_within <= 0:
+            return self._relief
+        ctx, state = self.ctx, self.state
+        cut = np.zeros(ctx.n + 1)  # own men out of supply in each hex (the last slot pads the rings)
+        for u in state.side_units(self.side):
+            if not self.traced[u.hex]:
+                cut[u.hex] += u.strength
+        least = ctx.rules.min_strength
+        if cut.sum() < least:
+            return self._relief
+        near = cut[_rings(ctx, self.radius)].sum(axis=1)
+        candidates = sorted((int(h) for h in np.flatnonzero(self.enemy_at & (near > 0))), key=lambda h: (-near[h], h))
+        board = self.board()
+        for h in candidates[: p.relieve_candidates]:
+            supplied = trace(ctx, state, self.side, board_without(ctx, board, self.side, (h,))).supplied
+            men = int(cut[: ctx.n][supplied].sum())
+            if men >= least:
+                self._relief[h] = men
+        return self._relief
 
     def _depot_ahead(self, u: Unit) -> tuple[int, ...] | None:
         """The unit's axis goal when it is an enemy supply depot within the profile's
@@ -738,4 +793,6 @@ class _PhaseView:
         elif self.offensive:
             worth = p.ground_value
         gain = (defender_loss - p.caution * a.expected_attacker_loss) / 1000.0
-        return gain + progress * worth * p.objective_value * (0.5 + p.aggression)
+        # clearing a stack that cuts own units off from supply gives them back: worth their men
+        relief = clear * self._reliefs().get(t, 0) / 1000.0
+        return gain + relief + progress * worth * p.objective_value * (0.5 + p.aggression)

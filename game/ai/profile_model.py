@@ -50,6 +50,13 @@ class Profile(BaseModel):
                                  "by a force massed from the units with nothing else to do this close (movement "
                                  "points; 0: never), and only when they add up to `strike_margin` times the odds "
                                  "the role attacks at")
+    relieve_within: float = Field(0.0, ge=0, description="both roles: an enemy stack whose removal would put "
+                                  "own units cut off from supply back in supply is struck by a force massed "
+                                  "from the units this close that are free to leave (the cut-off units and the "
+                                  "columns of an axis included), as a strike group (movement points; 0: never); "
+                                  "an attack that clears it is worth the men it relieves")
+    relieve_candidates: int = Field(6, ge=0, le=64, description="relief: the enemy stacks nearest the most "
+                                    "cut-off own men that are tried (a supply trace each, once a phase)")
     strike_margin: float = Field(1.5, ge=1, description="strike groups: the attack strength massed, as a multiple "
                                  "of the defence times the least odds (terrain and fortification shifts come on "
                                  "top of the raw odds)")

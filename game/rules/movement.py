@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -126,6 +126,25 @@ def moved_board(ctx: Context, state: GameState, before: Board, unit: Unit, from_
                 kind in ("enemy", "near_enemy") or (rail_same and kind in ("inputs", "move")))):
             board.cache[key] = value
     return board
+
+
+def board_without(ctx: Context, board: Board, side: SideIndex, hexes: Sequence[int]) -> Board:
+    """A copy of `board` as it would be were the units of every side but `side` at `hexes` gone:
+    their occupation and their zones of control lifted (what a side reads to ask "what would
+    taking out that stack give me", e.g. a supply trace through it). Air is unchanged."""
+    assert board.exert is not None, "boards made by make_board carry the exerting units"
+    occupied, exert, zoc = board.occupied.copy(), board.exert.copy(), board.zoc.copy()
+    idx = np.asarray(list(hexes), dtype=np.int64)
+    for s in range(occupied.shape[0]):
+        if s == side:
+            continue
+        occupied[s, idx] = 0
+        exert[s, idx] = 0
+        zoc[s] = False
+        near = ctx.neighbours[np.flatnonzero(exert[s])].ravel()
+        zoc[s, near[near >= 0]] = True
+    positions = tuple(_positions(occupied[s], exert[s]) for s in range(occupied.shape[0]))
+    return Board(occupied, zoc, board.interdicted, board.air_cover, positions, board.active_air, exert=exert)
 
 
 def board_for(ctx: Context, state: GameState) -> Board:
